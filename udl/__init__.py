@@ -1,0 +1,18 @@
+"""udl: helpers for the Unstructured Data Learning course notebooks.
+
+Modules, one per purpose (import what you need: ``from udl import data, viz``):
+
+- ``runtime``  seeds, device check, quick/full profiles (the setup cell of every notebook)
+- ``data``     offline-first dataset loaders: mirror, cache, download, built-in sample
+- ``download`` hashed, atomic downloads and safe archive extraction
+- ``samples``  the built-in samples used when there is neither mirror nor network
+- ``results``  record a notebook's key metrics; the table ``make run`` prints
+- ``viz``      plots that are not the lesson
+- ``augment``  augmentation presets (Keras preprocessing layers) and by-hand augmentations
+- ``training`` learning-rate finder, update/weight ratio, activation statistics
+- ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
+
+Importing ``udl`` does not import TensorFlow; modules that need it import it themselves.
+"""
+
+__version__ = "0.1.0"
