@@ -1,0 +1,148 @@
+"""The ``udl`` command: datasets, notebooks and results from the shell.
+
+    udl data list                      where each dataset would come from right now
+    udl data fetch NAME... | --all     fill the cache ahead of a class (needs a network)
+    udl data verify [NAME...]          check cached datasets against the hashes recorded at fetch time
+    udl notebooks run [NB...]          execute notebooks into build/ (HTML too) and print the results table
+    udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
+    udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
+    udl notebooks slides [NB...]       write reveal.js slides to build/slides/
+    udl results                        print the table of recorded metrics
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from udl import data, download, formats, notebooks, results
+
+NOTEBOOKS = Path("notebooks")
+
+
+def _notebook_paths(given: list[str]) -> list[Path]:
+    paths = [Path(p) for p in given] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise SystemExit(f"udl: no notebooks given and none found in {NOTEBOOKS.resolve()}")
+    return paths
+
+
+def cmd_data_list(args) -> int:
+    print(f"lookup order: {data.policy()}\n")
+    rows = [("dataset", "would come from", "where", "quick subset")]
+    for name in data.names():
+        tier, _, detail = next(t for t in data.locate(name) if t[1])
+        quick = data.spec(name).quick
+        rows.append((name, tier, detail, f"{quick[0]:,} chars" if not quick[1] else f"{quick[0]:,} / {quick[1]:,}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(row[i].ljust(widths[i]) for i in range(3)) + "  " + row[3])
+    return 0
+
+
+def cmd_data_fetch(args) -> int:
+    chosen = data.names() if args.all else args.names
+    if not chosen:
+        raise SystemExit("udl data fetch: name at least one dataset, or --all; known: " + ", ".join(data.names()))
+    failed = 0
+    for name in chosen:
+        try:
+            print(f"{name}: cached at {data.fill_cache(name, force=args.force)}")
+        except (download.DownloadError, download.UnsafeArchiveError, formats.MirrorFormatError) as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def cmd_data_verify(args) -> int:
+    verdicts = [data.verify(name) for name in (args.names or data.names())]
+    print("\n".join(verdicts))
+    return 1 if any("CORRUPTED" in v for v in verdicts) else 0
+
+
+def cmd_notebooks_run(args) -> int:
+    seconds, errors = notebooks.run(_notebook_paths(args.notebooks), Path(args.build), args.cell_timeout)
+    print("\n" + results.table(results.read_all(), seconds, errors))
+    print(f"\nexecuted notebooks and HTML are in {Path(args.build).resolve()}/")
+    return 1 if errors else 0
+
+
+def cmd_notebooks_refresh(args) -> int:
+    for path in _notebook_paths(args.notebooks):
+        print(f"{path}: refreshed in {notebooks.refresh(path, args.data_dir):.0f} s")
+    return 0
+
+
+def _write_each(args, folder: str, make) -> int:
+    import nbformat
+
+    for path in _notebook_paths(args.notebooks):
+        dest = make(nbformat.read(path, as_version=4), Path(args.build) / folder, path)
+        print(dest)
+    return 0
+
+
+def cmd_notebooks_student(args) -> int:
+    import nbformat
+
+    def make(nb, folder, path):
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebooks.student_edition(nb), folder / path.name)
+        return folder / path.name
+    return _write_each(args, "student", make)
+
+
+def cmd_notebooks_slides(args) -> int:
+    return _write_each(args, "slides", lambda nb, folder, path: notebooks.slides(nb, folder / f"{path.stem}.slides.html"))
+
+
+def cmd_results(args) -> int:
+    print(results.table(results.read_all()))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="udl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    groups = top.add_subparsers(dest="group", required=True)
+
+    dat = groups.add_parser("data", help="datasets").add_subparsers(dest="command", required=True)
+    dat.add_parser("list", help="where each dataset would come from").set_defaults(func=cmd_data_list)
+    fetch = dat.add_parser("fetch", help="download into the cache")
+    fetch.add_argument("names", nargs="*", metavar="NAME")
+    fetch.add_argument("--all", action="store_true", help="every dataset")
+    fetch.add_argument("--force", action="store_true", help="download again even if cached")
+    fetch.set_defaults(func=cmd_data_fetch)
+    verify = dat.add_parser("verify", help="check cached datasets")
+    verify.add_argument("names", nargs="*", metavar="NAME")
+    verify.set_defaults(func=cmd_data_verify)
+
+    nbs = groups.add_parser("notebooks", help="execute and render notebooks").add_subparsers(dest="command", required=True)
+    for name, func, text in (("run", cmd_notebooks_run, "execute into build/ and print the results table"),
+                             ("refresh", cmd_notebooks_refresh, "re-run quick and keep only checked outputs"),
+                             ("student", cmd_notebooks_student, "student edition without solutions"),
+                             ("slides", cmd_notebooks_slides, "reveal.js slides")):
+        sub = nbs.add_parser(name, help=text)
+        sub.add_argument("notebooks", nargs="*", metavar="NB")
+        sub.add_argument("--build", default="build", help="output folder (default: build)")
+        sub.set_defaults(func=func)
+        if name == "run":
+            sub.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
+        if name == "refresh":
+            sub.add_argument("--data-dir", default=None, help="mirror to use (default: $UDL_DATA_DIR)")
+
+    groups.add_parser("results", help="print recorded metrics").set_defaults(func=cmd_results)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = parser()
+    args = top.parse_args(argv)
+    unknown = [n for n in getattr(args, "names", None) or [] if n not in data.names()]
+    if unknown:
+        top.error(f"unknown dataset {unknown[0]!r}; known: {', '.join(data.names())}")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Read and validate the mirror format: the on-disk layout of a dataset folder (``UDL_DATA_DIR`` or the cache).
+
+The layout is documented in ``data/README.md``. Every reader checks keys, dtypes, shapes and label
+ranges and raises `MirrorFormatError` naming the file, what was expected and what was found, so that a
+hand-made classroom mirror with a mistake fails loudly instead of training on garbage.
+"""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_KEYS = ("x_train", "y_train", "x_test", "y_test")
+FSDD_NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)\.wav$")
+FSDD_TEST_INDICES = range(5)  # upstream FSDD: recordings 0-4 of each speaker and digit are the test set
+
+
+class MirrorFormatError(ValueError):
+    """A mirror or cache file does not have the documented layout."""
+
+
+def _bad(path: Path, what: str, found) -> MirrorFormatError:
+    return MirrorFormatError(f"{path}: {what}; found {found}. See data/README.md for the mirror format.")
+
+
+def read_images(path: Path, image_shape: tuple[int, ...], n_classes: int) -> dict:
+    """Read an ``.npz`` with x_train/y_train/x_test/y_test uint8 images of `image_shape` and labels < `n_classes`."""
+    path = Path(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise _bad(path, "expected a NumPy .npz archive", repr(exc)) from None
+    with archive:
+        missing = [k for k in IMAGE_KEYS if k not in archive.files]
+        if missing:
+            raise _bad(path, f"expected the keys {list(IMAGE_KEYS)}", f"keys {sorted(archive.files)}")
+        out = {key: archive[key] for key in IMAGE_KEYS}
+    for split in ("train", "test"):
+        x, y = out[f"x_{split}"], out[f"y_{split}"]
+        if x.dtype != np.uint8 or x.ndim != 1 + len(image_shape) or x.shape[1:] != tuple(image_shape):
+            raise _bad(path, f"expected x_{split} of dtype uint8 and shape (N, {', '.join(map(str, image_shape))})",
+                       f"dtype {x.dtype} and shape {x.shape}")
+        if y.ndim == 2 and y.shape[1] == 1:  # Keras's CIFAR files store labels as (N, 1)
+            y = y[:, 0]
+        if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
+            raise _bad(path, f"expected y_{split} of integers with shape ({len(x)},)", f"dtype {y.dtype} and shape {y.shape}")
+        if len(y) and (y.min() < 0 or y.max() >= n_classes):
+            raise _bad(path, f"expected y_{split} labels in 0..{n_classes - 1}", f"range {y.min()}..{y.max()}")
+        out[f"y_{split}"] = y.astype(np.uint8)
+    return out
+
+
+def read_reviews(folder: Path, seed: int = 0) -> dict:
+    """Read ``{train,test}/{neg,pos}/*.txt`` reviews; labels 0 = neg, 1 = pos; each split shuffled with `seed`."""
+    folder = Path(folder)
+    out = {}
+    for split in ("train", "test"):
+        texts, labels = [], []
+        for label, cls in enumerate(("neg", "pos")):
+            files = sorted((folder / split / cls).glob("*.txt"))
+            if not files:
+                raise _bad(folder / split / cls, "expected a folder of .txt reviews", "no .txt files")
+            texts += [f.read_text(encoding="utf-8", errors="replace") for f in files]
+            labels += [label] * len(files)
+        order = np.random.default_rng(seed).permutation(len(texts))
+        out[f"x_{split}"] = [texts[i] for i in order]
+        out[f"y_{split}"] = np.asarray(labels, dtype=np.uint8)[order]
+    return out
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Read a mono 16-bit PCM WAV file as float32 in [-1, 1] and its sample rate."""
+    try:
+        with wave.open(str(path), "rb") as handle:
+            channels, width, rate = handle.getnchannels(), handle.getsampwidth(), handle.getframerate()
+            frames = handle.readframes(handle.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise _bad(Path(path), "expected a PCM WAV file", repr(exc)) from None
+    if channels != 1 or width != 2:
+        raise _bad(Path(path), "expected mono 16-bit PCM", f"{channels} channel(s) of {8 * width}-bit samples")
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
+
+
+def read_recordings(folder: Path) -> dict:
+    """Read ``recordings/{digit}_{speaker}_{index}.wav``; indices 0-4 are the test split, as upstream."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.wav"))
+    if not files:
+        raise _bad(folder, "expected {digit}_{speaker}_{index}.wav recordings", "no .wav files")
+    split = {s: {"x": [], "y": [], "speakers": []} for s in ("train", "test")}
+    rates = set()
+    for f in files:
+        match = FSDD_NAME.match(f.name)
+        if not match:
+            raise _bad(f, "expected a name {digit}_{speaker}_{index}.wav", repr(f.name))
+        wav, rate = read_wav(f)
+        rates.add(rate)
+        part = split["test" if int(match.group(3)) in FSDD_TEST_INDICES else "train"]
+        part["x"].append(wav)
+        part["y"].append(int(match.group(1)))
+        part["speakers"].append(match.group(2))
+    if len(rates) != 1:
+        raise _bad(folder, "expected one sample rate for all recordings", sorted(rates))
+    out = {"sample_rate": rates.pop()}
+    for name, part in split.items():
+        out[f"x_{name}"] = part["x"]
+        out[f"y_{name}"] = np.asarray(part["y"], dtype=np.uint8)
+        out[f"speakers_{name}"] = np.asarray(part["speakers"])
+    return out
+
+
+def read_text(path: Path, min_chars: int = 10_000) -> dict:
+    """Read a UTF-8 text file of at least `min_chars` characters."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(Path(path), "expected UTF-8 text", repr(exc)) from None
+    if len(text) < min_chars:
+        raise _bad(Path(path), f"expected at least {min_chars:,} characters", f"{len(text):,}")
+    return {"text": text}

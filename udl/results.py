@@ -1,0 +1,106 @@
+"""Record a notebook's key metrics in one JSON file per notebook, and read them back as a table.
+
+```python
+results.record("02_mnist_mlp_to_cnn", test_accuracy=acc)      # -> build/results/02_mnist_mlp_to_cnn.json
+results.require(acc, at_least=0.97, what="CNN test accuracy")  # an honest threshold, checked in the notebook
+```
+
+The folder is ``UDL_RESULTS_DIR``, else ``build/results`` in the repository (or the working directory when
+udl is installed elsewhere). `make run` prints `table()` after executing the notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+from udl._checks import fail
+
+NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def results_dir() -> Path:
+    """Return the folder results are written to."""
+    raw = os.environ.get("UDL_RESULTS_DIR", "").strip()
+    if raw:
+        return Path(raw).expanduser()
+    repo = Path(__file__).resolve().parents[1]
+    base = repo if (repo / "pyproject.toml").exists() else Path.cwd()
+    return base / "build" / "results"
+
+
+def _number(key: str, value):
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise fail(key, "a finite number", value)
+    return value
+
+
+def record(notebook: str, **metrics) -> Path:
+    """Write `metrics` (name=number) for `notebook`, with the profile and data sources in use; return the file."""
+    from udl import data, runtime
+
+    if not isinstance(notebook, str) or not NAME.match(notebook):
+        raise fail("notebook", "a name of letters, digits, '_', '.' or '-' (e.g. '02_mnist_mlp_to_cnn')", notebook)
+    if not metrics:
+        raise ValueError("`record` needs at least one metric, e.g. record('02_mnist', test_accuracy=0.98); received none")
+    entry = {
+        "notebook": notebook,
+        "profile": runtime.profile(),
+        "data": data.loaded(),
+        "metrics": {key: _number(key, value) for key, value in metrics.items()},
+        "seconds_since_setup": None if runtime.elapsed() is None else round(runtime.elapsed(), 1),
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{notebook}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entry, indent=1))
+    os.replace(tmp, path)
+    print("recorded " + ", ".join(f"{k} = {_fmt(v)}" for k, v in entry["metrics"].items()))
+    return path
+
+
+def require(value, *, at_least: float, what: str) -> None:
+    """Raise AssertionError with a clear message when `value` is below `at_least`."""
+    value = _number("value", value)
+    if value < at_least:
+        raise AssertionError(f"{what} is {_fmt(value)}, below the expected {_fmt(at_least)}: "
+                             f"something in this notebook or its environment is off.")
+    print(f"ok: {what} {_fmt(value)} >= {_fmt(at_least)}")
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def read_all(folder: Path | None = None) -> list[dict]:
+    """Return every recorded entry in `folder`, sorted by notebook name."""
+    folder = Path(folder) if folder else results_dir()
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def table(entries: list[dict], seconds: dict[str, float] | None = None, errors: dict[str, str] | None = None) -> str:
+    """Format entries as a plain-text table: notebook, data source, wall time, key metrics."""
+    seconds, errors = seconds or {}, errors or {}
+    names = sorted({e["notebook"] for e in entries} | set(seconds) | set(errors))
+    by_name = {e["notebook"]: e for e in entries}
+    rows = [("notebook", "data", "time", "metrics")]
+    for name in names:
+        entry = by_name.get(name, {})
+        sources = ", ".join(f"{d}: {s}" for d, s in entry.get("data", {}).items()) or "-"
+        wall = f"{seconds[name]:.0f} s" if name in seconds else "-"
+        metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in entry.get("metrics", {}).items())
+        rows.append((name, sources, wall, errors.get(name, metrics) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    lines.insert(1, "-" * min(120, max(len(line) for line in lines)))
+    return "\n".join(lines)

@@ -1,0 +1,127 @@
+"""The setup cell of every notebook: seeds, device check, quick/full profiles.
+
+```python
+from udl import runtime
+runtime.setup()                                  # one line: versions, device, profile, data policy
+EPOCHS = runtime.pick(quick=3, full=15)          # sizes and epochs per profile, in one readable line
+```
+
+The profile comes from the environment variable ``UDL_PROFILE``: ``quick`` (CI and CPU laptops: each
+notebook in about a minute on two CPU cores, on documented subsets) or ``full`` (the default: the full
+datasets and the epochs that reach the figures the notebooks state; use a GPU).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from udl._checks import fail
+
+PROFILES = ("quick", "full")
+DEFAULT_PROFILE = "full"
+_started: float | None = None
+
+COLAB_HINT = "to get one on Colab: Runtime > Change runtime type > GPU"
+
+
+def profile() -> str:
+    """Return the active profile, ``quick`` or ``full``, from ``UDL_PROFILE`` (default ``full``)."""
+    value = os.environ.get("UDL_PROFILE", "").strip().lower() or DEFAULT_PROFILE
+    if value not in PROFILES:
+        raise ValueError(
+            f"The environment variable `UDL_PROFILE` must be 'quick' or 'full' (or unset, meaning "
+            f"'{DEFAULT_PROFILE}'); received: {os.environ.get('UDL_PROFILE')!r}"
+        )
+    return value
+
+
+def pick(quick, full):
+    """Return `quick` in the quick profile and `full` in the full profile."""
+    return quick if profile() == "quick" else full
+
+
+def is_quick() -> bool:
+    """Return True in the quick profile."""
+    return profile() == "quick"
+
+
+def elapsed() -> float | None:
+    """Return the seconds since `setup()` was called in this process, or None before it."""
+    return None if _started is None else time.perf_counter() - _started
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What `setup()` found: versions, device and settings."""
+
+    tensorflow: str
+    keras: str
+    gpus: tuple[str, ...]
+    profile: str
+    seed: int
+    mixed_precision: bool
+    deterministic: bool
+    data_policy: str
+
+    @property
+    def device(self) -> str:
+        """Describe the device in words."""
+        if self.gpus:
+            return "GPU: " + ", ".join(self.gpus)
+        return f"CPU only ({COLAB_HINT})"
+
+    def summary(self) -> str:
+        """Return the one-line summary `setup()` prints."""
+        extras = [name for name, on in (("mixed precision", self.mixed_precision),
+                                        ("deterministic ops", self.deterministic)) if on]
+        return " | ".join(
+            [f"TensorFlow {self.tensorflow}, Keras {self.keras}", self.device,
+             f"profile {self.profile}", f"seed {self.seed}"] + extras + [f"data: {self.data_policy}"]
+        )
+
+
+def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool = False,
+          verbose: bool = True) -> Runtime:
+    """Seed Python/NumPy/TensorFlow, configure the device and print one line saying what is in use.
+
+    Args:
+        seed: passed to ``keras.utils.set_random_seed``; layers built afterwards are reproducible.
+        mixed_precision: use the ``mixed_float16`` policy (only on a GPU; ignored with a note on CPU).
+        deterministic: make TensorFlow ops deterministic (slower on GPU; CPU ops mostly are already).
+        verbose: print the summary line.
+    """
+    global _started
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise fail("seed", "a non-negative integer", seed)
+    active = profile()
+    _started = time.perf_counter()
+
+    import tensorflow as tf  # imported here so that `import udl` stays fast
+    import keras
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialised earlier in this kernel: growth cannot change now
+            pass
+    names = tuple(tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus)
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    use_mixed = bool(mixed_precision and gpus)
+    keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
+
+    from udl import data  # local import: data does not need TensorFlow, runtime does
+
+    info = Runtime(tensorflow=tf.__version__, keras=keras.__version__, gpus=names, profile=active,
+                   seed=seed, mixed_precision=use_mixed, deterministic=deterministic,
+                   data_policy=data.policy())
+    if verbose:
+        print(info.summary())
+        if mixed_precision and not gpus:
+            print("note: mixed precision needs a GPU; running in float32.")
+    return info
