@@ -15,4 +15,10 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 Importing ``udl`` does not import TensorFlow; modules that need it import it themselves.
 """
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# TensorFlow's C++ INFO lines (CPU feature guard, oneDNN notes) are noise in a student's notebook;
+# warnings and errors still show. Set before any udl module imports TensorFlow; an explicit value wins.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
