@@ -1,0 +1,409 @@
+"""Plotting code that is too long to inline into a notebook.
+
+Images and curves (``image_grid``, ``plot_history``, ``confusion_matrix``, ``misclassified``) and what a
+convnet learned (``filters``, ``feature_maps``, ``max_activation``, ``saliency``, ``gradcam``, ``overlay``).
+Every plot takes an optional ``ax``/``axes``, returns it and never calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from matplotlib.ticker import MaxNLocator
+from sklearn import metrics as skm
+
+from udl._checks import class_labels, fail, image_batch, one_of, positive_int
+
+_SQUASH = (keras.activations.softmax, keras.activations.sigmoid)
+
+
+# --- images and curves -------------------------------------------------------------------------------
+
+def _grid(axes, n: int, ncols: int, size: float = 1.6) -> np.ndarray:
+    """Return `axes` as a flat array of at least `n` axes, creating a grid with `ncols` columns when None."""
+    if axes is None:
+        ncols = min(ncols, n)
+        nrows = -(-n // ncols)
+        _, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
+    flat = np.ravel(np.asarray(axes, dtype=object))
+    if flat.size < n or not all(isinstance(a, plt.Axes) for a in flat):
+        raise fail("axes", f"at least {n} matplotlib Axes", axes, TypeError)
+    return flat
+
+
+def _displayable(image: np.ndarray) -> np.ndarray:
+    """Return an image imshow draws faithfully: uint8 as is, anything else as float rescaled when outside [0, 1]."""
+    if image.dtype == np.uint8:
+        return image
+    x = image.astype(np.float32)
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0 or hi > 1:
+        x = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+    return x
+
+
+def _show(ax, image: np.ndarray, cmap=None, title=None):
+    """Draw one (H, W, C) image on `ax` without ticks; grey images use `cmap` (default "gray")."""
+    image = _displayable(image)
+    if image.shape[-1] == 1:
+        vmax = 255 if image.dtype == np.uint8 else 1
+        artist = ax.imshow(image[..., 0], cmap=cmap or "gray", vmin=0, vmax=vmax)
+    else:
+        artist = ax.imshow(image)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(str(title), fontsize=9)
+    return artist
+
+
+def image_grid(images, titles=None, ncols=8, cmap=None, axes=None):
+    """Show a batch of images (N, H, W) or (N, H, W, C) in a grid and return the axes (a flat array).
+
+    uint8 images are shown as they are; float images outside [0, 1] are rescaled per image to [0, 1]
+    for display (so contrast is stretched, and the absolute level is lost). Grey images use `cmap`
+    ("gray" unless given).
+    """
+    array = image_batch("images", images)
+    if np.iscomplexobj(array):
+        raise fail("images", "real-valued", array, TypeError)
+    ncols = positive_int("ncols", ncols)
+    if titles is not None and (isinstance(titles, str) or len(titles) != len(array)):
+        raise fail("titles", f"None or a sequence of {len(array)} titles (one per image)", titles)
+    flat = _grid(axes, len(array), ncols)
+    for i, ax in enumerate(flat):
+        if i < len(array):
+            _show(ax, array[i], cmap, None if titles is None else titles[i])
+        else:
+            ax.axis("off")
+    return flat
+
+
+def _runs(history) -> dict:
+    """Return {run name: metrics dict} from a History, its `.history` dict, or a dict name -> either."""
+    def as_dict(arg, h):
+        h = h.history if isinstance(getattr(h, "history", None), Mapping) else h
+        if not isinstance(h, Mapping) or not h:
+            raise fail(arg, "a keras History or its non-empty `.history` dict", h, TypeError)
+        return h
+    if isinstance(history, Mapping) and history and all(
+            isinstance(v, Mapping) or hasattr(v, "history") for v in history.values()):
+        return {str(name): as_dict(f"history[{name!r}]", h) for name, h in history.items()}
+    return {"": as_dict("history", history)}
+
+
+def plot_history(history, metrics=("loss", "accuracy"), axes=None):
+    """Plot train and validation curves, one panel per metric, from a History (or dict name -> History to compare).
+
+    Epochs count from 1. With several runs, each run has one colour: solid for train, dashed for validation.
+    """
+    metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+    if not metrics or not all(isinstance(m, str) for m in metrics):
+        raise fail("metrics", "a metric name or a non-empty sequence of names", metrics, TypeError)
+    runs = _runs(history)
+    for name, h in runs.items():
+        missing = [m for m in metrics if m not in h]
+        if missing:
+            where = f"history[{name!r}]" if name else "the history"
+            raise ValueError(f"`metrics` asks for {', '.join(map(repr, missing))}, which {where} does not have; "
+                             f"available: {', '.join(map(repr, h))}")
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    flat = _grid(axes, len(metrics), len(metrics))
+    for ax, metric in zip(flat, metrics):
+        for i, (name, h) in enumerate(runs.items()):
+            prefix = f"{name} " if name else ""
+            for key, style, label in ((metric, "-", "train"), (f"val_{metric}", "--", "validation")):
+                if key in h:
+                    values = np.asarray(h[key], dtype=float)
+                    ax.plot(np.arange(1, len(values) + 1), values, style, color=f"C{i}", label=prefix + label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+    return flat
+
+
+def _names(class_names, n_classes: int) -> list:
+    """Return `class_names` as a list of at least `n_classes` strings, or the indices when None."""
+    if class_names is None:
+        return [str(i) for i in range(n_classes)]
+    if isinstance(class_names, str) or len(class_names) < n_classes:
+        raise fail("class_names", f"a sequence of at least {n_classes} names (one per class seen)", class_names)
+    return [str(c) for c in class_names]
+
+
+def confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None):
+    """Plot the confusion matrix (rows: true class, columns: predicted); labels or class scores (N, K) accepted.
+
+    `normalize` is None (counts), "true" (rows sum to 1), "pred" (columns) or "all", as in scikit-learn.
+    """
+    true, pred = class_labels("y_true", y_true), class_labels("y_pred", y_pred)
+    if len(true) != len(pred):
+        raise ValueError(f"`y_true` and `y_pred` must have the same length; received {len(true)} and {len(pred)}")
+    one_of("normalize", normalize, (None, "true", "pred", "all"))
+    n_classes = max(true.max(), pred.max()) + 1
+    names = _names(class_names, n_classes)
+    cm = skm.confusion_matrix(true, pred, labels=range(len(names)), normalize=normalize)
+    if ax is None:
+        size = 2.5 + 0.45 * len(names)
+        _, ax = plt.subplots(figsize=(size, size))
+    display = skm.ConfusionMatrixDisplay(cm, display_labels=names)
+    display.plot(ax=ax, cmap="Blues", colorbar=False, values_format=".2f" if normalize else "d",
+                 xticks_rotation=45 if max(map(len, names)) > 3 else "horizontal")
+    accuracy = np.mean(true == pred)
+    ax.set_title(f"Confusion matrix (accuracy {accuracy:.1%})" + (f", normalised over {normalize}" if normalize else ""))
+    return ax
+
+
+def misclassified(images, y_true, y_pred, class_names=None, n=16, axes=None):
+    """Show up to `n` misclassified images titled "true → predicted"; return the axes.
+
+    Order: most confident mistakes first when `y_pred` holds class scores (N, K), else by index.
+    When nothing is misclassified the (first) axes says so instead.
+    """
+    array = image_batch("images", images)
+    true, pred = class_labels("y_true", y_true), class_labels("y_pred", y_pred)
+    if not len(array) == len(true) == len(pred):
+        raise ValueError(f"`images`, `y_true` and `y_pred` must have the same length; "
+                         f"received {len(array)}, {len(true)} and {len(pred)}")
+    n = positive_int("n", n)
+    names = _names(class_names, max(true.max(), pred.max()) + 1)
+    wrong = np.flatnonzero(true != pred)
+    scores = np.asarray(y_pred)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        wrong = wrong[np.argsort(-scores[wrong].max(axis=1), kind="stable")]
+    wrong = wrong[:n]
+    if len(wrong) == 0:
+        flat = _grid(axes, 1, 1, size=3)
+        flat[0].text(0.5, 0.5, f"No misclassified images\n(all {len(true)} correct)", ha="center", va="center")
+        flat[0].set_title("Misclassified: none")
+        flat[0].axis("off")
+        return flat
+    titles = [f"{names[true[i]]} → {names[pred[i]]}" for i in wrong]
+    flat = image_grid(array[wrong], titles=titles, ncols=min(8, len(wrong)), axes=axes)
+    flat[0].figure.suptitle(f"{np.sum(true != pred)} of {len(true)} misclassified (true → predicted)")
+    return flat
+
+
+# --- what a convnet learned --------------------------------------------------------------------------
+
+def filters(layer_or_weights, n=None, axes=None):
+    """Show the kernels (k, k, in, out) of a Conv2D layer: in colour when in=3, else the mean over input channels.
+
+    Each kernel is rescaled to [0, 1] on its own (white: most positive weight, black: most negative).
+    """
+    if isinstance(layer_or_weights, keras.layers.Layer):
+        if not isinstance(layer_or_weights, keras.layers.Conv2D) or not layer_or_weights.built:
+            raise fail("layer_or_weights", "a built Conv2D layer or a kernel array (k, k, in, out)",
+                       f"{type(layer_or_weights).__name__} layer {layer_or_weights.name!r}", TypeError)
+        kernel = layer_or_weights.kernel.numpy()
+    else:
+        kernel = np.asarray(layer_or_weights)
+        if kernel.ndim != 4 or not np.issubdtype(kernel.dtype, np.floating):
+            raise fail("layer_or_weights", "a Conv2D layer or a float kernel array (k, k, in, out)", layer_or_weights)
+    n = positive_int("n", n, allow_none=True) or kernel.shape[3]
+    kernels = np.moveaxis(kernel[..., :n], 3, 0)                 # (n, k, k, in)
+    if kernels.shape[-1] != 3:
+        kernels = kernels.mean(axis=-1, keepdims=True)
+    lo = kernels.min(axis=(1, 2, 3), keepdims=True)
+    span = np.ptp(kernels, axis=(1, 2, 3), keepdims=True)
+    kernels = (kernels - lo) / np.where(span > 0, span, 1)
+    flat = image_grid(kernels, titles=[f"filter {i}" for i in range(len(kernels))], axes=axes)
+    if axes is None:
+        flat[0].figure.suptitle(f"{len(kernels)} of {kernel.shape[3]} kernels, {kernel.shape[0]}×{kernel.shape[1]}"
+                                f"×{kernel.shape[2]}" + ("" if kernel.shape[2] in (1, 3) else " (mean over inputs)"))
+    return flat
+
+
+def _input(model):
+    """Return the single symbolic input of a Sequential/functional `model`, or raise."""
+    inputs = getattr(model, "inputs", None) if isinstance(model, keras.Model) else None
+    if not inputs or len(inputs) != 1:
+        raise fail("model", "a Keras model with one input, built with keras.Input (Sequential or functional)",
+                   model, TypeError)
+    return inputs[0]
+
+
+def _layer(model, layer_name):
+    """Return the layer called `layer_name`, or raise listing the model's layer names."""
+    _input(model)
+    names = [layer.name for layer in model.layers]
+    one_of("layer_name", layer_name, names)
+    return model.get_layer(layer_name)
+
+
+def _batch_of_one(model, image) -> tf.Tensor:
+    """Return `image` (H, W[, C]) or (1, H, W, C) as a float32 batch of one matching the model's input, or raise."""
+    expected = tuple(_input(model).shape[1:])
+    x = np.asarray(image.numpy() if hasattr(image, "numpy") else image)
+    if x.ndim == len(expected) + 1 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim == len(expected) - 1 and expected[-1] == 1:
+        x = x[..., None]
+    if x.ndim != len(expected) or any(e is not None and e != s for e, s in zip(expected, x.shape)):
+        raise fail("image", f"one image of shape {expected} (the model's input)", image)
+    if not (np.issubdtype(x.dtype, np.number) and np.isrealobj(x)):
+        raise fail("image", "a numeric image", image, TypeError)
+    return tf.constant(x[None], dtype=tf.float32)
+
+
+def feature_maps(model, layer_name, image, n=16, axes=None):
+    """Show the first `n` channels of what layer `layer_name` outputs for one `image`; return the axes."""
+    layer = _layer(model, layer_name)
+    x = _batch_of_one(model, image)
+    maps = keras.ops.convert_to_numpy(keras.Model(_input(model), layer.output)(x, training=False))[0]
+    if maps.ndim != 3:
+        raise fail("layer_name", "a layer with feature maps (h, w, channels)", f"{layer_name!r} with output {maps.shape}")
+    n = min(positive_int("n", n), maps.shape[-1])
+    channels = np.moveaxis(maps[..., :n], -1, 0)
+    flat = image_grid(channels, titles=[f"channel {i}" for i in range(n)], cmap="viridis", axes=axes)
+    if axes is None:
+        flat[0].figure.suptitle(f"{layer_name}: {n} of {maps.shape[-1]} feature maps, {maps.shape[0]}×{maps.shape[1]}")
+    return flat
+
+
+def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.0, 1.0)) -> np.ndarray:
+    """Return one input per filter index that maximises that filter's mean activation (gradient ascent)."""
+    layer = _layer(model, layer_name)
+    steps = positive_int("steps", steps)
+    channels = layer.output.shape[-1]
+    for i in indices:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < channels:
+            raise fail("filter_index", f"an integer in [0, {channels}) (layer {layer_name!r} has {channels})", i)
+    shape = tuple(_input(model).shape[1:])
+    if None in shape:
+        raise fail("model", "a model with a fixed input shape", shape)
+    lo, hi = value_range
+    mid = (lo + hi) / 2
+    start = mid + 0.1 * (hi - lo) * np.random.default_rng(seed).standard_normal((len(indices), *shape))
+    x = tf.Variable(np.clip(start, lo, hi), dtype=tf.float32)
+    feed = keras.Model(_input(model), layer.output)
+    pick = tf.one_hot(list(indices), channels)                 # (k, channels)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            act = feed(x, training=False)
+            mean_act = tf.reduce_mean(act, axis=list(range(1, len(act.shape) - 1)))
+            objective = tf.reduce_sum(mean_act * pick) - l2 * tf.reduce_sum(tf.square(x - mid)) / np.prod(shape)
+        grad = tape.gradient(objective, x)
+        grad /= tf.sqrt(tf.reduce_mean(tf.square(grad), axis=list(range(1, len(shape) + 1)), keepdims=True)) + 1e-8
+        x.assign(tf.clip_by_value(x + lr * (hi - lo) * grad, lo, hi))
+    return x.numpy()
+
+
+def max_activation(model, layer_name, filter_index, steps=60, lr=0.05, seed=0, value_range=(0.0, 1.0)):
+    """Return the input (H, W, C) that maximally activates one filter, found by gradient ascent.
+
+    Starts from grey plus noise drawn with `seed` (so the result is deterministic), takes `steps` steps of
+    `lr` × the RMS-normalised gradient, with a small L2 pull towards grey, and keeps pixels in `value_range`
+    (the range of the model's training inputs).
+    """
+    return _ascend(model, layer_name, [filter_index], steps, lr, seed, value_range=value_range)[0]
+
+
+def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr=0.05, seed=0,
+                        value_range=(0.0, 1.0), axes=None):
+    """Compute `max_activation` for several filters at once and show them in a grid; return the axes."""
+    indices = list(filter_indices)
+    if not indices:
+        raise fail("filter_indices", "a non-empty sequence of filter indices", filter_indices)
+    patterns = _ascend(model, layer_name, indices, steps, lr, seed, value_range=value_range)
+    flat = image_grid(patterns, titles=[f"filter {i}" for i in indices], axes=axes)
+    if axes is None:
+        flat[0].figure.suptitle(f"{layer_name}: inputs that maximally activate each filter")
+    return flat
+
+
+def _forward(model, x, layer=None):
+    """Return (output of `layer` or None, class scores), taking scores before a final softmax/sigmoid.
+
+    A saturated softmax has vanishing gradients, so saliency and Grad-CAM differentiate the logits.
+    """
+    last = model.layers[-1]
+    logits = isinstance(last, (keras.layers.Dense, keras.layers.Activation)) and last.activation in _SQUASH
+    head = last.input if logits else model.outputs[0]
+    outputs = [layer.output, head] if layer is not None else [head]
+    values = keras.Model(_input(model), outputs)(x, training=False)
+    features, scores = (values[0], values[1]) if layer is not None else (None, values)
+    if logits and isinstance(last, keras.layers.Dense):
+        scores = tf.matmul(scores, last.kernel) + (last.bias if last.use_bias else 0.0)
+    return features, scores
+
+
+def _class(scores, class_index) -> int:
+    """Return `class_index`, or the top-scoring class when None; raise when out of range."""
+    n_classes = scores.shape[-1]
+    if class_index is None:
+        return int(tf.argmax(scores[0]))
+    if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < n_classes:
+        raise fail("class_index", f"None or an integer in [0, {n_classes})", class_index)
+    return int(class_index)
+
+
+def saliency(model, image, class_index=None) -> np.ndarray:
+    """Return the saliency map (H, W): |∂ class score / ∂ input pixel|, max over channels.
+
+    The class is the predicted one unless `class_index` is given; the score is the logit when the model
+    ends in softmax/sigmoid.
+    """
+    x = _batch_of_one(model, image)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        _, scores = _forward(model, x)
+        score = scores[0, _class(scores, class_index)]
+    return tf.reduce_max(tf.abs(tape.gradient(score, x)), axis=-1)[0].numpy()
+
+
+def gradcam(model, image, layer_name=None, class_index=None) -> np.ndarray:
+    """Return the Grad-CAM heatmap (H, W) in [0, 1] of a conv layer (default: the last Conv2D), resized to the input.
+
+    Each channel of the layer's output is weighted by the mean gradient of the class score over it; the
+    ReLU of the weighted sum says where evidence *for* the class is.
+    """
+    if layer_name is None:
+        convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        if not convs:
+            raise fail("model", "a model with a Conv2D layer (or pass `layer_name`)",
+                       f"layers {[layer.name for layer in model.layers]}")
+        layer_name = convs[-1]
+    layer = _layer(model, layer_name)
+    if len(layer.output.shape) != 4:
+        raise fail("layer_name", "a layer with feature maps (h, w, channels)", f"{layer_name!r} with output {layer.output.shape}")
+    x = _batch_of_one(model, image)
+    with tf.GradientTape() as tape:
+        features, scores = _forward(model, x, layer)
+        score = scores[0, _class(scores, class_index)]
+    weights = tf.reduce_mean(tape.gradient(score, features), axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1, keepdims=True))
+    cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[0, ..., 0].numpy()
+    top = cam.max()
+    return cam / top if top > 0 else np.zeros_like(cam)
+
+
+def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
+    """Draw `image` (H, W[, C]) with `heatmap` (H, W) on top, with a colour bar; return the axes."""
+    array = np.asarray(image)
+    if array.ndim not in (2, 3):
+        raise fail("image", "one image of shape (H, W) or (H, W, C)", image)
+    array = image_batch("image", array[None])[0]
+    heat = np.asarray(heatmap)
+    if heat.shape != array.shape[:2] or not np.issubdtype(heat.dtype, np.number):
+        raise fail("heatmap", f"a numeric map of shape {array.shape[:2]} (the image's height and width)", heatmap)
+    if not 0 <= alpha <= 1:
+        raise fail("alpha", "a number in [0, 1]", alpha)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3))
+    _show(ax, array)
+    artist = ax.imshow(heat, cmap=cmap, alpha=alpha)
+    ax.figure.colorbar(artist, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title(title or "heatmap over the image")
+    return ax
+
+
+__all__ = ["image_grid", "plot_history", "confusion_matrix", "misclassified", "filters", "feature_maps",
+           "max_activation", "max_activation_grid", "saliency", "gradcam", "overlay"]
