@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.udl-installed
+# Linux + NVIDIA GPU: make run REQUIREMENTS=requirements-gpu.txt (in a fresh .venv: never both TF wheels)
+REQUIREMENTS ?= requirements.txt
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
 # make run / make test use the quick profile unless told otherwise (make run UDL_PROFILE=full).
@@ -16,11 +18,11 @@ export TF_CPP_MIN_LOG_LEVEL ?= 1
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): $(REQUIREMENTS) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "udl needs Python >= 3.11; found " + sys.version.split()[0] + " at " + sys.executable + " (set PYTHON=/path/to/python3.11)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -e .
 	touch $(STAMP)
 
 run: venv
