@@ -4,9 +4,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.udl-installed
 # Linux + NVIDIA GPU: make run REQUIREMENTS=requirements-gpu.txt (in a fresh .venv: never both TF wheels)
 REQUIREMENTS ?= requirements.txt
+STAMP  := $(VENV)/.udl-installed-$(basename $(notdir $(REQUIREMENTS)))
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
 # make run / make test use the quick profile unless told otherwise (make run UDL_PROFILE=full).
@@ -20,6 +20,8 @@ venv: $(STAMP)
 
 $(STAMP): $(REQUIREMENTS) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "udl needs Python >= 3.11; found " + sys.version.split()[0] + " at " + sys.executable + " (set PYTHON=/path/to/python3.11)")'
+	@for other in $(VENV)/.udl-installed-*; do [ ! -e "$$other" ] || [ "$$other" = "$(STAMP)" ] || \
+	  { echo "$(VENV) was built from $${other##*installed-}.txt, not $(REQUIREMENTS): rm -rf $(VENV) first, or pass REQUIREMENTS=$${other##*installed-}.txt" >&2; exit 1; }; done
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -e .
