@@ -28,7 +28,8 @@ def _grid(axes, n: int, ncols: int, size: float = 1.6) -> np.ndarray:
     if axes is None:
         ncols = min(ncols, n)
         nrows = -(-n // ncols)
-        _, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
+        _, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False,
+                               layout="constrained")
     flat = np.ravel(np.asarray(axes, dtype=object))
     if flat.size < n or not all(isinstance(a, plt.Axes) for a in flat):
         raise fail("axes", f"at least {n} matplotlib Axes", axes, TypeError)
@@ -112,7 +113,7 @@ def plot_history(history, metrics=("loss", "accuracy"), axes=None):
             raise ValueError(f"`metrics` asks for {', '.join(map(repr, missing))}, which {where} does not have; "
                              f"available: {', '.join(map(repr, h))}")
     if axes is None:
-        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False, layout="constrained")
     flat = _grid(axes, len(metrics), len(metrics))
     for ax, metric in zip(flat, metrics):
         for i, (name, h) in enumerate(runs.items()):
@@ -152,7 +153,7 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None):
     cm = skm.confusion_matrix(true, pred, labels=range(len(names)), normalize=normalize)
     if ax is None:
         size = 2.5 + 0.45 * len(names)
-        _, ax = plt.subplots(figsize=(size, size))
+        _, ax = plt.subplots(figsize=(size, size), layout="constrained")
     display = skm.ConfusionMatrixDisplay(cm, display_labels=names)
     display.plot(ax=ax, cmap="Blues", colorbar=False, values_format=".2f" if normalize else "d",
                  xticks_rotation=45 if max(map(len, names)) > 3 else "horizontal")
@@ -397,7 +398,7 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
     if not 0 <= alpha <= 1:
         raise fail("alpha", "a number in [0, 1]", alpha)
     if ax is None:
-        _, ax = plt.subplots(figsize=(3.6, 3))
+        _, ax = plt.subplots(figsize=(3.6, 3), layout="constrained")
     _show(ax, array)
     artist = ax.imshow(heat, cmap=cmap, alpha=alpha)
     ax.figure.colorbar(artist, ax=ax, fraction=0.046, pad=0.04)
