@@ -52,6 +52,7 @@ def fetch(url: str, dest: Path, sha256: str | None, *, progress: bool = True) ->
     """
     import pooch
     import requests
+    import urllib3
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +66,9 @@ def fetch(url: str, dest: Path, sha256: str | None, *, progress: bool = True) ->
         reason = f"HTTP error {exc.response.status_code if exc.response is not None else ''}".strip()
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
         reason = f"the connection broke off before the whole file arrived ({exc.__class__.__name__})"
-    except requests.exceptions.RequestException as exc:
-        reason = _short(exc)
+    except requests.exceptions.RequestException as exc:  # a stall mid-body arrives as ConnectionError(ReadTimeoutError)
+        stalled = any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args)
+        reason = f"no answer within {timeout():g} s (the transfer stalled)" if stalled else _short(exc)
     except ValueError as exc:  # pooch: hash mismatch
         reason = f"the file's SHA-256 does not match the pinned hash: {_short(exc)}"
     error = DownloadError(f"Could not download {url}: {reason}. Nothing was saved. {ADVICE}")
