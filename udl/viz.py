@@ -286,18 +286,24 @@ def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.
     x = tf.Variable(np.clip(start, lo, hi), dtype=tf.float32)
     feed = keras.Model(_input(model), layer.output)
     pick = tf.one_hot(list(indices), channels)                 # (k, channels)
-    for _ in range(steps):
+    pixel_axes = list(range(1, len(shape) + 1))
+
+    @tf.function
+    def step():
         with tf.GradientTape() as tape:
             act = feed(x, training=False)
             mean_act = tf.reduce_mean(act, axis=list(range(1, len(act.shape) - 1)))
-            objective = tf.reduce_sum(mean_act * pick) - l2 * tf.reduce_sum(tf.square(x - mid)) / np.prod(shape)
+            objective = tf.reduce_sum(mean_act * pick) - l2 * tf.reduce_sum(tf.reduce_mean(tf.square(x - mid), pixel_axes))
         grad = tape.gradient(objective, x)
-        grad /= tf.sqrt(tf.reduce_mean(tf.square(grad), axis=list(range(1, len(shape) + 1)), keepdims=True)) + 1e-8
+        grad /= tf.sqrt(tf.reduce_mean(tf.square(grad), axis=pixel_axes, keepdims=True)) + 1e-8
         x.assign(tf.clip_by_value(x + lr * (hi - lo) * grad, lo, hi))
+
+    for _ in range(steps):
+        step()
     return x.numpy()
 
 
-def max_activation(model, layer_name, filter_index, steps=60, lr=0.05, seed=0, value_range=(0.0, 1.0)):
+def max_activation(model, layer_name, filter_index, steps=60, lr=0.02, seed=0, value_range=(0.0, 1.0)):
     """Return the input (H, W, C) that maximally activates one filter, found by gradient ascent.
 
     Starts from grey plus noise drawn with `seed` (so the result is deterministic), takes `steps` steps of
@@ -307,7 +313,7 @@ def max_activation(model, layer_name, filter_index, steps=60, lr=0.05, seed=0, v
     return _ascend(model, layer_name, [filter_index], steps, lr, seed, value_range=value_range)[0]
 
 
-def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr=0.05, seed=0,
+def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr=0.02, seed=0,
                         value_range=(0.0, 1.0), axes=None):
     """Compute `max_activation` for several filters at once and show them in a grid; return the axes."""
     indices = list(filter_indices)
