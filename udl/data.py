@@ -204,7 +204,10 @@ def _fill_imdb(root: Path) -> None:
         for cls in ("pos", "neg"):
             count = len(list((folder / "aclImdb" / split / cls).glob("*.txt")))
             if count != 12_500:
-                raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}.")
+                shutil.rmtree(folder)
+                archive.unlink()
+                raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}; "
+                                    f"nothing was saved.")
     _move_into_place(folder / "aclImdb", root / "imdb")
     shutil.rmtree(folder)
     archive.unlink()
