@@ -220,6 +220,7 @@ def _fill_fsdd(root: Path) -> None:
     recordings = next(folder.glob("*/recordings"), folder / "recordings")
     if _digest(recordings) != FSDD_CONTENT:
         shutil.rmtree(folder)
+        archive.unlink()  # unpinned, so `fetch` would reuse it: a retry must download again
         raise DownloadError("The FSDD archive's recordings do not match the pinned content hash (v1.0.10); "
                             "nothing was saved.")
     _move_into_place(recordings, root / "fsdd" / "recordings")
