@@ -36,7 +36,7 @@ def results_dir() -> Path:
 def _number(key: str, value):
     if hasattr(value, "numpy"):
         value = value.numpy()
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # a scalar array; larger ones are refused below
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise fail(key, "a finite number", value)
