@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 SOLUTION_TAG = "solution"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colours IPython puts in tracebacks
 
 
 def _read(path: Path):
@@ -67,7 +69,7 @@ def execute(path: Path, cell_timeout: int | None = None):
         client.execute()
         error = None
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
+        lines = [line for line in ANSI.sub("", str(exc)).splitlines() if line.strip()]
         error = lines[-1][:200] if lines else type(exc).__name__
     return nb, time.perf_counter() - start, error
 
