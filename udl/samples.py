@@ -79,7 +79,7 @@ def shakespeare() -> dict:
 
 
 # ---------------------------------------------------------------- mnist
-def _mnist_digit(image: np.ndarray, box: int = 20) -> np.ndarray:
+def _mnist_digit(image: np.ndarray, box: int = 19) -> np.ndarray:
     """Fit one 8×8 digit (values 0..1) into a `box`-pixel square, then centre it by mass in 28×28, as MNIST does."""
     from scipy import ndimage
     from skimage.transform import resize
@@ -90,6 +90,8 @@ def _mnist_digit(image: np.ndarray, box: int = 20) -> np.ndarray:
     scale = box / (max(h, w) - 2)  # the ink (without the border) fills the box, aspect ratio kept
     big = resize(crop, (round(h * scale), round(w * scale)), order=3, mode="constant")  # smooth bicubic
     big = np.clip(1.8 * big - 0.25, 0, 1)  # sharpen the blurry upscale towards MNIST's saturated strokes
+    rows, cols = np.flatnonzero(big.max(1)), np.flatnonzero(big.max(0))
+    big = big[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # drop the blank border again
     cy, cx = ndimage.center_of_mass(big)
     top = int(np.clip(round(14 - cy), 0, 28 - big.shape[0]))
     left = int(np.clip(round(14 - cx), 0, 28 - big.shape[1]))
