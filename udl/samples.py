@@ -236,6 +236,9 @@ def _imdb(n_train: int = 2_000, n_test: int = 500) -> dict:
 @functools.lru_cache(maxsize=None)
 def _fsdd() -> dict:
     """Read and mu-law-decode the spoken digits once per process."""
+    if not SPOKEN_DIGITS.is_file():
+        raise FileNotFoundError(f"The built-in spoken digits {SPOKEN_DIGITS} are missing from this installation "
+                                f"of udl; reinstall it (the file is package data) or use the mirror or cache.")
     with np.load(SPOKEN_DIGITS, allow_pickle=False) as stored:
         z = {key: stored[key] for key in stored.files}
     mu = float(z["mu"])
