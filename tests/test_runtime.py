@@ -1,0 +1,110 @@
+"""Tests for udl.runtime.setup: the one summary line, seeding, and argument checks (the only tests importing TensorFlow)."""
+
+import numpy as np
+import pytest
+
+from udl import runtime
+
+
+@pytest.fixture(scope="module")
+def tf():
+    import tensorflow
+
+    return tensorflow
+
+
+def test_setup_prints_exactly_one_line_saying_versions_device_profile_and_data_policy(tf, capsys, isolate):
+    import keras
+
+    info = runtime.setup()
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1 and out.endswith("\n")
+    line = lines[0]
+    assert line == info.summary()
+    assert f"TensorFlow {tf.__version__}, Keras {keras.__version__}" in line
+    if tf.config.list_physical_devices("GPU"):
+        assert "GPU: " in line
+    else:  # this machine: say so, and how to get a GPU
+        assert "CPU only" in line and runtime.COLAB_HINT in line
+    assert "profile quick" in line and "seed 42" in line
+    assert f"data: no mirror (UDL_DATA_DIR unset) > cache {isolate.cache} > download > built-in sample" in line
+    assert info.profile == "quick" and info.seed == 42 and info.mixed_precision is False
+    assert runtime.elapsed() is not None and runtime.elapsed() >= 0
+
+
+def test_setup_line_follows_the_environment(tf, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("UDL_PROFILE", "full")
+    monkeypatch.setenv("UDL_OFFLINE", "1")
+    monkeypatch.setenv("UDL_DATA_DIR", str(tmp_path / "mirror"))
+    runtime.setup(seed=3)  # not deterministic=True here: TensorFlow cannot switch op determinism off again
+    line = capsys.readouterr().out.strip()
+    assert "profile full" in line and "seed 3" in line and "deterministic" not in line
+    assert f"data: mirror {tmp_path / 'mirror'} > cache " in line and "no downloads (UDL_OFFLINE=1)" in line
+
+
+def test_summary_names_the_options_in_use():
+    info = runtime.Runtime(tensorflow="2.21.0", keras="3.14.0", gpus=("NVIDIA H100",), profile="full", seed=1,
+                           mixed_precision=True, deterministic=True, data_policy="P")
+    assert info.summary() == ("TensorFlow 2.21.0, Keras 3.14.0 | GPU: NVIDIA H100 | profile full | seed 1 | "
+                              "mixed precision | deterministic ops | data: P")
+
+
+def test_mixed_precision_on_cpu_is_refused_with_a_note(tf, capsys):
+    import keras
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    info = runtime.setup(mixed_precision=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[1] == "note: mixed precision needs a GPU; running in float32."
+    assert info.mixed_precision is False and keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_setup_quietly(tf, capsys):
+    runtime.setup(verbose=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_same_seed_same_draws_other_seed_other_draws(tf):
+    import random
+
+    import keras
+
+    def draws(seed):
+        runtime.setup(seed, verbose=False)
+        return np.random.rand(4), keras.ops.convert_to_numpy(keras.random.uniform((4,))), random.random()
+
+    def layer_weights(seed):
+        runtime.setup(seed, verbose=False)
+        layer = keras.layers.Dense(3)
+        layer.build((None, 2))
+        return keras.ops.convert_to_numpy(layer.kernel)
+
+    first, second, other = draws(7), draws(7), draws(8)
+    for a, b, c in zip(first, second, other):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, c)
+    np.testing.assert_array_equal(layer_weights(7), layer_weights(7))
+    assert not np.array_equal(layer_weights(7), layer_weights(8))
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", True, None])
+def test_bad_seed_is_named(seed):
+    with pytest.raises(ValueError, match="`seed` must be a non-negative integer") as info:
+        runtime.setup(seed)
+    assert repr(seed) in str(info.value)
+
+
+def test_bad_profile_fails_before_anything_else(monkeypatch):
+    monkeypatch.setenv("UDL_PROFILE", "Quickest")
+    with pytest.raises(ValueError, match="UDL_PROFILE.*'Quickest'"):
+        runtime.setup()
+
+
+def test_profile_is_case_and_space_tolerant(monkeypatch):
+    monkeypatch.setenv("UDL_PROFILE", " Quick ")
+    assert runtime.profile() == "quick"
+    monkeypatch.delenv("UDL_PROFILE")
+    assert runtime.profile() == runtime.DEFAULT_PROFILE == "full"
