@@ -133,9 +133,12 @@ def _copy_compiled(model: keras.Model, lr: float) -> keras.Model:
         raise fail("model", "a Sequential or functional model that keras.models.clone_model can copy",
                    model, TypeError) from err
     clone.set_weights(model.get_weights())
-    config = model.optimizer.get_config()
+    original = model.optimizer
+    if isinstance(original, keras.optimizers.LossScaleOptimizer):  # mixed precision: compile wraps it again
+        original = original.inner_optimizer
+    config = original.get_config()
     config["learning_rate"] = lr
-    optimizer = type(model.optimizer).from_config(config)
+    optimizer = type(original).from_config(config)
     clone.compile(optimizer=optimizer, loss=model.loss)
     return clone
 
@@ -406,22 +409,22 @@ def activation_stats(model, x, layers=None, batch_size: int = 256, max_values: i
 
 
 def plot_activation_stats(stats: ActivationStats, axes=None, bins: int = 40, title: str | None = None):
-    """Draw one histogram of activations per layer, titled with its mean, std and dead fraction; return `axes`."""
+    """Draw one histogram of activations per layer, titled with its mean, std and dead fraction; return `axes`.
+
+    `title` (e.g. the run's name) starts each panel's title, so that two runs can share one figure.
+    """
     if not isinstance(stats, ActivationStats):
         raise fail("stats", "the result of activation_stats(model, x)", stats, TypeError)
     if axes is None:
-        fig, axes = plt.subplots(1, len(stats), figsize=(3.2 * len(stats), 2.8), squeeze=False)
-        axes = axes[0]
-        if title:
-            fig.suptitle(title)
+        axes = plt.subplots(1, len(stats), figsize=(3.2 * len(stats), 2.8), squeeze=False)[1][0]
     axes = np.ravel(axes)
     if len(axes) < len(stats):
         raise fail("axes", f"at least {len(stats)} axes (one per layer)", f"{len(axes)} axes")
     for ax, row in zip(axes, stats.rows):
         ax.hist(stats.values[row.layer], bins=bins, color="C3" if row.dead_fraction > 0.5 else "C0")
         ax.set_yscale("log")
-        ax.set_title(f"{row.layer}: mean {row.mean:.2f}, std {row.std:.2f}\ndead {row.dead_fraction:.0%}",
-                     fontsize="small")
+        ax.set_title(f"{title + ': ' if title else ''}{row.layer}\nmean {row.mean:.2f}, std {row.std:.2f}, "
+                     f"dead {row.dead_fraction:.0%}", fontsize="small")
         ax.set_xlabel(f"activation ({row.activation})")
     axes[0].set_ylabel("count (log scale)")
     return axes
