@@ -230,6 +230,8 @@ def test_saliency_and_gradcam_find_the_planted_signal():
     cam = viz.gradcam(model, image, class_index=0)                  # default layer: the last Conv2D
     assert cam.shape == (16, 16) and cam.min() >= 0 and cam.max() == pytest.approx(1)
     assert quadrant_share(cam) > 0.8
+    hires = viz.gradcam(model, image, class_index=0, method="hirescam")
+    assert hires.shape == (16, 16) and quadrant_share(hires) > 0.8
 
 
 def test_gradcam_on_trained_model_points_at_the_cue():
@@ -257,6 +259,8 @@ def test_gradcam_and_saliency_errors():
         viz.saliency(small_cnn(), rng_images((16, 16, 1)), class_index=3)
     with pytest.raises(ValueError, match="`image`"):
         viz.gradcam(small_cnn(), rng_images((2, 16, 16, 1)))
+    with pytest.raises(ValueError, match="`method`.*'hirescam'"):
+        viz.gradcam(small_cnn(), rng_images((16, 16, 1)), method="gradcam++")
 
 
 def test_overlay_draws_heatmap_and_colour_bar():
@@ -266,3 +270,23 @@ def test_overlay_draws_heatmap_and_colour_bar():
         viz.overlay(rng_images((16, 16)), np.zeros((8, 8)))
     with pytest.raises(ValueError, match="`image`"):
         viz.overlay(rng_images((2, 16, 16, 3)), np.zeros((16, 16)))
+
+
+def test_hirescam_finds_a_cue_that_grad_cam_averages_away():
+    """Bright strokes everywhere, but only those in the top-left count: position-wise weights see that."""
+    inputs = keras.Input((16, 16, 1))
+    conv = keras.layers.Conv2D(1, 1, activation="relu", name="conv", kernel_initializer="ones",
+                               bias_initializer="zeros")(inputs)
+    weights = np.full((256, 2), 0.0, "float32")
+    position = np.arange(256).reshape(16, 16)
+    weights[position[:8, :8].ravel(), 1] = 1.0                        # class 1 reads the top-left quadrant
+    weights[position[8:, 8:].ravel(), 1] = -0.2                       # and mildly against the bottom-right
+    flat = keras.layers.Flatten()(conv)
+    outputs = keras.layers.Dense(2, activation="softmax", kernel_initializer=keras.initializers.Constant(weights))(flat)
+    model = keras.Model(inputs, outputs)
+    image = np.zeros((16, 16, 1), "float32")
+    image[2:6, 2:6] = image[10:14, 10:14] = 1.0
+    hires = viz.gradcam(model, image, class_index=1, method="hirescam")
+    assert quadrant_share(hires) > 0.99
+    grad_cam = viz.gradcam(model, image, class_index=1)              # one weight per channel: both squares lit
+    assert grad_cam[10:14, 10:14].mean() > 0.5

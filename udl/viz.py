@@ -327,9 +327,11 @@ def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr
 
 
 def _forward(model, x, layer=None):
-    """Return (output of `layer` or None, class scores), taking scores before a final softmax/sigmoid.
+    """Return (output of `layer` or None, class scores): centred logits when the model ends in softmax/sigmoid.
 
-    A saturated softmax has vanishing gradients, so saliency and Grad-CAM differentiate the logits.
+    A saturated softmax has vanishing gradients, so saliency and Grad-CAM differentiate logits instead;
+    softmax ignores a shift common to all logits, so each score is its logit minus the mean logit (for
+    two classes: half the log-odds). A single sigmoid unit z becomes the two scores (-z/2, z/2).
     """
     last = model.layers[-1]
     logits = isinstance(last, (keras.layers.Dense, keras.layers.Activation)) and last.activation in _SQUASH
@@ -339,6 +341,10 @@ def _forward(model, x, layer=None):
     features, scores = (values[0], values[1]) if layer is not None else (None, values)
     if logits and isinstance(last, keras.layers.Dense):
         scores = tf.matmul(scores, last.kernel) + (last.bias if last.use_bias else 0.0)
+    if logits and scores.shape[-1] == 1:
+        scores = tf.concat([tf.zeros_like(scores), scores], axis=-1)
+    if logits:
+        scores -= tf.reduce_mean(scores, axis=-1, keepdims=True)
     return features, scores
 
 
@@ -366,12 +372,15 @@ def saliency(model, image, class_index=None) -> np.ndarray:
     return tf.reduce_max(tf.abs(tape.gradient(score, x)), axis=-1)[0].numpy()
 
 
-def gradcam(model, image, layer_name=None, class_index=None) -> np.ndarray:
+def gradcam(model, image, layer_name=None, class_index=None, method="gradcam") -> np.ndarray:
     """Return the Grad-CAM heatmap (H, W) in [0, 1] of a conv layer (default: the last Conv2D), resized to the input.
 
-    Each channel of the layer's output is weighted by the mean gradient of the class score over it; the
-    ReLU of the weighted sum says where evidence *for* the class is.
+    Grad-CAM (Selvaraju et al. 2017) weights each channel of the layer's output by the *mean* gradient of
+    the class score over the map; the ReLU of the weighted sum says where evidence for the class is.
+    ``method="hirescam"`` (Draelos & Carin 2020) multiplies gradient and activation position by position
+    instead, which stays faithful when a channel fires both on the evidence and elsewhere.
     """
+    one_of("method", method, ("gradcam", "hirescam"))
     if layer_name is None:
         convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
         if not convs:
@@ -385,7 +394,9 @@ def gradcam(model, image, layer_name=None, class_index=None) -> np.ndarray:
     with tf.GradientTape() as tape:
         features, scores = _forward(model, x, layer)
         score = scores[0, _class(scores, class_index)]
-    weights = tf.reduce_mean(tape.gradient(score, features), axis=(1, 2), keepdims=True)
+    weights = tape.gradient(score, features)
+    if method == "gradcam":
+        weights = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)
     cam = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1, keepdims=True))
     cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[0, ..., 0].numpy()
     top = cam.max()
