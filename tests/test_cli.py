@@ -1,9 +1,6 @@
 """Tests for the `udl` command (udl.cli.main): data list/fetch/verify, results, and notebook commands."""
 
-import json
-
 import nbformat
-import numpy as np
 import pytest
 
 from conftest import write_images
