@@ -40,7 +40,8 @@ def top_left_model():
     conv = keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="conv",
                                kernel_initializer="ones", bias_initializer="zeros")(masked)
     pooled = keras.layers.GlobalAveragePooling2D()(conv)
-    outputs = keras.layers.Dense(2, activation="softmax", kernel_initializer=keras.initializers.Constant([[1.0, -1.0], [1.0, -1.0]]))(pooled)
+    outputs = keras.layers.Dense(2, activation="softmax", name="probs",
+                                 kernel_initializer=keras.initializers.Constant([[1.0, -1.0], [1.0, -1.0]]))(pooled)
     return keras.Model(inputs, outputs)
 
 
@@ -204,6 +205,11 @@ def test_max_activation_is_deterministic_in_range_and_raises_activation():
     assert np.array_equal(pattern, viz.max_activation(model, "conv1", 2, steps=20, seed=1))
     grey = np.full((1, 16, 16, 1), 0.5, "float32")
     assert feed(pattern[None])[..., 2].numpy().mean() > feed(grey)[..., 2].numpy().mean()
+
+
+def test_max_activation_of_a_softmax_unit_climbs_its_logit():
+    pattern = viz.max_activation(top_left_model(), "probs", 0, steps=30)   # class 0 likes a bright top-left
+    assert pattern[:8, :8].mean() > 0.9 and abs(pattern[8:, 8:].mean() - 0.5) < 0.1
 
 
 def test_max_activation_grid_and_errors():

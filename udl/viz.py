@@ -269,11 +269,29 @@ def feature_maps(model, layer_name, image, n=16, axes=None):
     return flat
 
 
+def _squashes(layer) -> bool:
+    """Return True for a Dense/Activation layer that ends in softmax or sigmoid."""
+    return isinstance(layer, (keras.layers.Dense, keras.layers.Activation)) and layer.activation in _SQUASH
+
+
+def _centred_logits(layer, h):
+    """Return the logits of softmax/sigmoid `layer` from its input `h`, minus their mean (sigmoid z -> (0, z) first).
+
+    A saturated softmax has vanishing gradients, and softmax ignores a shift shared by all logits, so the
+    gradient-based maps differentiate centred logits (for two classes: half the log-odds).
+    """
+    z = tf.matmul(h, layer.kernel) + (layer.bias if layer.use_bias else 0.0) if isinstance(layer, keras.layers.Dense) else h
+    if z.shape[-1] == 1:
+        z = tf.concat([tf.zeros_like(z), z], axis=-1)
+    return z - tf.reduce_mean(z, axis=-1, keepdims=True)
+
+
 def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.0, 1.0)) -> np.ndarray:
     """Return one input per filter index that maximises that filter's mean activation (gradient ascent)."""
     layer = _layer(model, layer_name)
     steps = positive_int("steps", steps)
-    channels = layer.output.shape[-1]
+    squash = _squashes(layer)
+    channels = max(layer.output.shape[-1], 2) if squash else layer.output.shape[-1]
     for i in indices:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < channels:
             raise fail("filter_index", f"an integer in [0, {channels}) (layer {layer_name!r} has {channels})", i)
@@ -284,7 +302,7 @@ def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.
     mid = (lo + hi) / 2
     start = mid + 0.1 * (hi - lo) * np.random.default_rng(seed).standard_normal((len(indices), *shape))
     x = tf.Variable(np.clip(start, lo, hi), dtype=tf.float32)
-    feed = keras.Model(_input(model), layer.output)
+    feed = keras.Model(_input(model), layer.input if squash else layer.output)
     pick = tf.one_hot(list(indices), channels)                 # (k, channels)
     pixel_axes = list(range(1, len(shape) + 1))
 
@@ -292,6 +310,7 @@ def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.
     def step():
         with tf.GradientTape() as tape:
             act = feed(x, training=False)
+            act = _centred_logits(layer, act) if squash else act
             mean_act = tf.reduce_mean(act, axis=list(range(1, len(act.shape) - 1)))
             objective = tf.reduce_sum(mean_act * pick) - l2 * tf.reduce_sum(tf.reduce_mean(tf.square(x - mid), pixel_axes))
         grad = tape.gradient(objective, x)
@@ -304,9 +323,10 @@ def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.
 
 
 def max_activation(model, layer_name, filter_index, steps=60, lr=0.02, seed=0, value_range=(0.0, 1.0)):
-    """Return the input (H, W, C) that maximally activates one filter, found by gradient ascent.
+    """Return the input (H, W, C) that maximally activates one filter (or unit), found by gradient ascent.
 
-    Starts from grey plus noise drawn with `seed` (so the result is deterministic), takes `steps` steps of
+    The objective is the filter's mean activation (for a softmax/sigmoid output layer: the unit's centred
+    logit, which does not saturate). Starts from grey plus noise drawn with `seed` (so the result is deterministic), takes `steps` steps of
     `lr` × the RMS-normalised gradient, with a small L2 pull towards grey, and keeps pixels in `value_range`
     (the range of the model's training inputs).
     """
@@ -315,11 +335,13 @@ def max_activation(model, layer_name, filter_index, steps=60, lr=0.02, seed=0, v
 
 def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr=0.02, seed=0,
                         value_range=(0.0, 1.0), axes=None):
-    """Compute `max_activation` for several filters at once and show them in a grid; return the axes."""
+    """Compute `max_activation` for several filters at once and show them, each contrast-stretched; return the axes."""
     indices = list(filter_indices)
     if not indices:
         raise fail("filter_indices", "a non-empty sequence of filter indices", filter_indices)
     patterns = _ascend(model, layer_name, indices, steps, lr, seed, value_range=value_range)
+    lo = patterns.min(axis=(1, 2, 3), keepdims=True)
+    patterns = (patterns - lo) / np.maximum(patterns.max(axis=(1, 2, 3), keepdims=True) - lo, 1e-8)
     flat = image_grid(patterns, titles=[f"filter {i}" for i in indices], axes=axes)
     if axes is None:
         flat[0].figure.suptitle(f"{layer_name}: inputs that maximally activate each filter")
@@ -327,24 +349,14 @@ def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr
 
 
 def _forward(model, x, layer=None):
-    """Return (output of `layer` or None, class scores): centred logits when the model ends in softmax/sigmoid.
-
-    A saturated softmax has vanishing gradients, so saliency and Grad-CAM differentiate logits instead;
-    softmax ignores a shift common to all logits, so each score is its logit minus the mean logit (for
-    two classes: half the log-odds). A single sigmoid unit z becomes the two scores (-z/2, z/2).
-    """
+    """Return (output of `layer` or None, class scores): centred logits when the model ends in softmax/sigmoid."""
     last = model.layers[-1]
-    logits = isinstance(last, (keras.layers.Dense, keras.layers.Activation)) and last.activation in _SQUASH
-    head = last.input if logits else model.outputs[0]
+    head = last.input if _squashes(last) else model.outputs[0]
     outputs = [layer.output, head] if layer is not None else [head]
     values = keras.Model(_input(model), outputs)(x, training=False)
     features, scores = (values[0], values[1]) if layer is not None else (None, values)
-    if logits and isinstance(last, keras.layers.Dense):
-        scores = tf.matmul(scores, last.kernel) + (last.bias if last.use_bias else 0.0)
-    if logits and scores.shape[-1] == 1:
-        scores = tf.concat([tf.zeros_like(scores), scores], axis=-1)
-    if logits:
-        scores -= tf.reduce_mean(scores, axis=-1, keepdims=True)
+    if _squashes(last):
+        scores = _centred_logits(last, scores)
     return features, scores
 
 
