@@ -139,6 +139,9 @@ def pipeline(x, y=None, preset: str = "none", batch_size: int = 32, shuffle: boo
     stats = _normalizer(normalize, images)
     layers = _layers(preset, seed)
 
+    if stats is not None:  # as full-image arrays: a per-channel (C,) broadcast is several times slower in TF on CPU
+        scale = np.broadcast_to(1.0 / (stats[1] + 1e-6), images.shape[1:]).astype(np.float32)
+        offset = -stats[0] * scale
     x_all = tf.constant(images)
     y_all = None if y is None else tf.constant(labels)
     ds = tf.data.Dataset.range(images.shape[0])
@@ -154,7 +157,7 @@ def pipeline(x, y=None, preset: str = "none", batch_size: int = 32, shuffle: boo
         for layer, draw in zip(layers, draws):
             batch = layer.transform_images(batch, draw, training=True)
         if stats is not None:
-            batch = (batch - stats[0]) / (stats[1] + 1e-6)
+            batch = batch * scale + offset  # (batch - mean) / (std + 1e-6)
         return (batch, *label) if label else batch
 
     # The draws advance the layers' seed state, so that step stays sequential; the pixel work is parallel.
