@@ -257,6 +257,16 @@ def test_gradcam_on_trained_model_points_at_the_cue():
     assert sal[:6, :6].mean() > 2 * sal[8:, 8:].mean()
 
 
+def test_maps_of_a_reloaded_sequential_model(tmp_path):
+    """A reloaded Sequential model keeps older graphs around; Grad-CAM must still connect layer and score."""
+    model = small_cnn(n_classes=2)
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    image = rng_images((16, 16, 1))
+    assert np.allclose(viz.gradcam(reloaded, image, class_index=1), viz.gradcam(model, image, class_index=1), atol=1e-5)
+    assert np.allclose(viz.saliency(reloaded, image), viz.saliency(model, image), atol=1e-6)
+
+
 def test_gradcam_and_saliency_errors():
     dense = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="`model`.*Conv2D"):
@@ -272,6 +282,8 @@ def test_gradcam_and_saliency_errors():
 def test_overlay_draws_heatmap_and_colour_bar():
     ax = viz.overlay(rng_images((16, 16, 3)), np.linspace(0, 1, 256).reshape(16, 16), title="Grad-CAM")
     assert ax.get_title() == "Grad-CAM" and len(ax.images) == 2 and len(ax.figure.axes) == 2
+    blank = viz.overlay(rng_images((16, 16)), np.zeros((16, 16)))      # an empty map stays at the bottom colour
+    assert blank.images[1].get_clim() == (0.0, 1.0)
     with pytest.raises(ValueError, match=r"`heatmap`.*\(16, 16\)"):
         viz.overlay(rng_images((16, 16)), np.zeros((8, 8)))
     with pytest.raises(ValueError, match="`image`"):

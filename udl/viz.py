@@ -351,10 +351,16 @@ def max_activation_grid(model, layer_name, filter_indices=range(8), steps=60, lr
 def _forward(model, x, layer=None):
     """Return (output of `layer` or None, class scores): centred logits when the model ends in softmax/sigmoid."""
     last = model.layers[-1]
-    head = last.input if _squashes(last) else model.outputs[0]
-    outputs = [layer.output, head] if layer is not None else [head]
-    values = keras.Model(_input(model), outputs)(x, training=False)
-    features, scores = (values[0], values[1]) if layer is not None else (None, values)
+    if isinstance(model, keras.Sequential):     # layer.output may belong to an older graph once a model is reloaded
+        features, scores = None, x
+        for each in model.layers[:-1] if _squashes(last) else model.layers:
+            scores = each(scores, training=False)
+            features = scores if each is layer else features
+    else:
+        head = last.input if _squashes(last) else model.outputs[0]
+        outputs = [layer.output, head] if layer is not None else [head]
+        values = keras.Model(_input(model), outputs)(x, training=False)
+        features, scores = (values[0], values[1]) if layer is not None else (None, values)
     if _squashes(last):
         scores = _centred_logits(last, scores)
     return features, scores
@@ -429,7 +435,10 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3), layout="constrained")
     _show(ax, array)
-    artist = ax.imshow(heat, cmap=cmap, alpha=alpha)
+    lo, hi = float(heat.min()), float(heat.max())
+    if lo >= 0:                                  # a non-negative map: its zero is the bottom of the colour bar
+        lo, hi = 0.0, hi if hi > 0 else 1.0
+    artist = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=lo, vmax=hi)
     ax.figure.colorbar(artist, ax=ax, fraction=0.046, pad=0.04)
     ax.set_title(title or "heatmap over the image")
     return ax
