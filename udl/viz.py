@@ -113,7 +113,8 @@ def plot_history(history, metrics=("loss", "accuracy"), axes=None):
             raise ValueError(f"`metrics` asks for {', '.join(map(repr, missing))}, which {where} does not have; "
                              f"available: {', '.join(map(repr, h))}")
     if axes is None:
-        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False, layout="constrained")
+        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False,
+                               layout="constrained")
     flat = _grid(axes, len(metrics), len(metrics))
     for ax, metric in zip(flat, metrics):
         for i, (name, h) in enumerate(runs.items()):
@@ -158,7 +159,8 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None):
     display.plot(ax=ax, cmap="Blues", colorbar=False, values_format=".2f" if normalize else "d",
                  xticks_rotation=45 if max(map(len, names)) > 3 else "horizontal")
     accuracy = np.mean(true == pred)
-    ax.set_title(f"Confusion matrix (accuracy {accuracy:.1%})" + (f", normalised over {normalize}" if normalize else ""))
+    ax.set_title(f"Confusion matrix (accuracy {accuracy:.1%})"
+                 + (f", normalised over {normalize}" if normalize else ""))
     return ax
 
 
@@ -201,8 +203,8 @@ def filters(layer_or_weights, n=None, axes=None):
     """
     if isinstance(layer_or_weights, keras.layers.Layer):
         if not isinstance(layer_or_weights, keras.layers.Conv2D) or not layer_or_weights.built:
-            raise fail("layer_or_weights", "a built Conv2D layer or a kernel array (k, k, in, out)",
-                       f"{type(layer_or_weights).__name__} layer {layer_or_weights.name!r}", TypeError)
+            raise TypeError("`layer_or_weights` must be a built Conv2D layer or a kernel array (k, k, in, out); "
+                            f"received: the {type(layer_or_weights).__name__} layer {layer_or_weights.name!r}")
         kernel = layer_or_weights.kernel.numpy()
     else:
         kernel = np.asarray(layer_or_weights)
@@ -260,7 +262,9 @@ def feature_maps(model, layer_name, image, n=16, axes=None):
     x = _batch_of_one(model, image)
     maps = keras.ops.convert_to_numpy(keras.Model(_input(model), layer.output)(x, training=False))[0]
     if maps.ndim != 3:
-        raise fail("layer_name", "a layer with feature maps (h, w, channels)", f"{layer_name!r} with output {maps.shape}")
+        raise ValueError("`layer_name` must name a layer with feature maps (h, w, channels); "
+                         f"received: {layer_name!r}, "
+                         f"whose output for one image has shape {maps.shape}")
     n = min(positive_int("n", n), maps.shape[-1])
     channels = np.moveaxis(maps[..., :n], -1, 0)
     flat = image_grid(channels, titles=[f"channel {i}" for i in range(n)], cmap="viridis", axes=axes)
@@ -280,7 +284,9 @@ def _centred_logits(layer, h):
     A saturated softmax has vanishing gradients, and softmax ignores a shift shared by all logits, so the
     gradient-based maps differentiate centred logits (for two classes: half the log-odds).
     """
-    z = tf.matmul(h, layer.kernel) + (layer.bias if layer.use_bias else 0.0) if isinstance(layer, keras.layers.Dense) else h
+    z = h
+    if isinstance(layer, keras.layers.Dense):
+        z = tf.matmul(h, layer.kernel) + (layer.bias if layer.use_bias else 0.0)
     if z.shape[-1] == 1:
         z = tf.concat([tf.zeros_like(z), z], axis=-1)
     return z - tf.reduce_mean(z, axis=-1, keepdims=True)
@@ -312,7 +318,8 @@ def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.
             act = feed(x, training=False)
             act = _centred_logits(layer, act) if squash else act
             mean_act = tf.reduce_mean(act, axis=list(range(1, len(act.shape) - 1)))
-            objective = tf.reduce_sum(mean_act * pick) - l2 * tf.reduce_sum(tf.reduce_mean(tf.square(x - mid), pixel_axes))
+            pull = tf.reduce_sum(tf.reduce_mean(tf.square(x - mid), pixel_axes))
+            objective = tf.reduce_sum(mean_act * pick) - l2 * pull
         grad = tape.gradient(objective, x)
         grad /= tf.sqrt(tf.reduce_mean(tf.square(grad), axis=pixel_axes, keepdims=True)) + 1e-8
         x.assign(tf.clip_by_value(x + lr * (hi - lo) * grad, lo, hi))
@@ -326,9 +333,9 @@ def max_activation(model, layer_name, filter_index, steps=60, lr=0.02, seed=0, v
     """Return the input (H, W, C) that maximally activates one filter (or unit), found by gradient ascent.
 
     The objective is the filter's mean activation (for a softmax/sigmoid output layer: the unit's centred
-    logit, which does not saturate). Starts from grey plus noise drawn with `seed` (so the result is deterministic), takes `steps` steps of
-    `lr` × the RMS-normalised gradient, with a small L2 pull towards grey, and keeps pixels in `value_range`
-    (the range of the model's training inputs).
+    logit, which does not saturate). It starts from grey plus noise drawn with `seed` (so the result is
+    deterministic), takes `steps` steps of `lr` × the RMS-normalised gradient, with a small L2 pull towards
+    grey, and keeps pixels in `value_range` (the range of the model's training inputs).
     """
     return _ascend(model, layer_name, [filter_index], steps, lr, seed, value_range=value_range)[0]
 
@@ -371,7 +378,8 @@ def _class(scores, class_index) -> int:
     n_classes = scores.shape[-1]
     if class_index is None:
         return int(tf.argmax(scores[0]))
-    if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < n_classes:
+    if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) \
+            or not 0 <= class_index < n_classes:
         raise fail("class_index", f"None or an integer in [0, {n_classes})", class_index)
     return int(class_index)
 
@@ -379,8 +387,8 @@ def _class(scores, class_index) -> int:
 def saliency(model, image, class_index=None) -> np.ndarray:
     """Return the saliency map (H, W): |∂ class score / ∂ input pixel|, max over channels.
 
-    The class is the predicted one unless `class_index` is given; the score is the logit when the model
-    ends in softmax/sigmoid.
+    The class is the predicted one unless `class_index` is given; the score is the centred logit when the
+    model ends in softmax/sigmoid.
     """
     x = _batch_of_one(model, image)
     with tf.GradientTape() as tape:
@@ -402,12 +410,14 @@ def gradcam(model, image, layer_name=None, class_index=None, method="gradcam") -
     if layer_name is None:
         convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
         if not convs:
-            raise fail("model", "a model with a Conv2D layer (or pass `layer_name`)",
-                       f"layers {[layer.name for layer in model.layers]}")
+            raise ValueError("`model` must have a Conv2D layer for Grad-CAM (or pass `layer_name`); received a model "
+                             f"with the layers {', '.join(layer.name for layer in model.layers)}")
         layer_name = convs[-1]
     layer = _layer(model, layer_name)
     if len(layer.output.shape) != 4:
-        raise fail("layer_name", "a layer with feature maps (h, w, channels)", f"{layer_name!r} with output {layer.output.shape}")
+        raise ValueError("`layer_name` must name a layer with feature maps (h, w, channels); "
+                         f"received: {layer_name!r}, "
+                         f"whose output has shape {layer.output.shape}")
     x = _batch_of_one(model, image)
     with tf.GradientTape() as tape:
         features, scores = _forward(model, x, layer)
@@ -443,6 +453,3 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
     ax.set_title(title or "heatmap over the image")
     return ax
 
-
-__all__ = ["image_grid", "plot_history", "confusion_matrix", "misclassified", "filters", "feature_maps",
-           "max_activation", "max_activation_grid", "saliency", "gradcam", "overlay"]
