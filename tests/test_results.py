@@ -60,6 +60,16 @@ def test_require_below_the_threshold_names_value_and_threshold():
     assert str(info.value).startswith("CNN test accuracy is 0.8123, below the expected 0.97")
 
 
+def test_require_at_most_for_errors_and_differences(capsys):
+    results.require(3.8e-6, at_most=1e-4, what="max |by hand - keras|")
+    results.require(0.5, at_least=0.0, at_most=1.0, what="a fraction")
+    assert capsys.readouterr().out == "ok: max |by hand - keras| 3.8e-06 <= 0.0001\nok: a fraction 0.5 >= 0 and <= 1\n"
+    with pytest.raises(AssertionError, match=r"^max \|by hand - keras\| is 0.002, above the allowed 0.0001"):
+        results.require(2e-3, at_most=1e-4, what="max |by hand - keras|")
+    with pytest.raises(ValueError, match="needs `at_least` or `at_most`"):
+        results.require(0.5, what="a fraction")
+
+
 def test_require_refuses_a_value_that_is_not_a_number():
     with pytest.raises(ValueError, match="`value` must be a finite number"):
         results.require("0.99", at_least=0.97, what="accuracy")

@@ -69,13 +69,20 @@ def record(notebook: str, **metrics) -> Path:
     return path
 
 
-def require(value, *, at_least: float, what: str) -> None:
-    """Raise AssertionError with a clear message when `value` is below `at_least`."""
+def require(value, *, at_least: float | None = None, at_most: float | None = None, what: str) -> None:
+    """Raise AssertionError with a clear message when `value` is below `at_least` or above `at_most`."""
     value = _number("value", value)
-    if value < at_least:
-        raise AssertionError(f"{what} is {_fmt(value)}, below the expected {_fmt(at_least)}: "
-                             f"something in this notebook or its environment is off.")
-    print(f"ok: {what} {_fmt(value)} >= {_fmt(at_least)}")
+    if at_least is None and at_most is None:
+        raise ValueError(f"`require` needs `at_least` or `at_most` for {what}; received neither")
+    for bound, name, broken in ((at_least, "at_least", lambda b: value < b), (at_most, "at_most", lambda b: value > b)):
+        if bound is not None:
+            bound = _number(name, bound)
+            if broken(bound):
+                side = "below the expected" if name == "at_least" else "above the allowed"
+                raise AssertionError(f"{what} is {_fmt(value)}, {side} {_fmt(bound)}: "
+                                     f"something in this notebook or its environment is off.")
+    limits = " and ".join(f"{sign} {_fmt(b)}" for sign, b in ((">=", at_least), ("<=", at_most)) if b is not None)
+    print(f"ok: {what} {_fmt(value)} {limits}")
 
 
 def _fmt(value) -> str:

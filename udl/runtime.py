@@ -72,6 +72,9 @@ class Runtime:
             return "GPU: " + ", ".join(self.gpus)
         return f"CPU only ({COLAB_HINT})"
 
+    def _ipython_display_(self):
+        """Show nothing: `setup()` has printed the summary already (a cell ending in setup() would repeat it)."""
+
     def summary(self) -> str:
         """Return the one-line summary `setup()` prints."""
         extras = [name for name, on in (("mixed precision", self.mixed_precision),
