@@ -7,11 +7,11 @@ Run from the repository root (the mirror is the real 5,000-image CIFAR-10 subset
 Measures images per second delivered, augmented and normalised, by
   (a) ``tf.keras.preprocessing.image.ImageDataGenerator`` with the seeds' settings (rotation 20°, shifts 20 %,
       horizontal flip, featurewise centring and std normalisation): ``.fit(x)`` then ``.flow(x, y)``;
-  (b) ``udl.augment.pipeline(x, y, preset="cifar", normalize="standardize")``: Keras preprocessing layers on whole
-      batches in a parallel, prefetched tf.data pipeline, with the same per-channel standardisation. The `cifar`
-      preset does more per image than (a): flip, rotation, shift, zoom and contrast, three resampling passes;
+  (b) ``udl.augment.pipeline(x, y, preset="cifar", normalize="standardize")``: the preset's ``RandomAffine`` layer
+      on whole batches in a parallel, prefetched tf.data pipeline, with the same per-channel standardisation. Like
+      (a), it composes flip, rotation and shift into one affine matrix per image and resamples once (bilinear);
   (c) the same pipeline with the `seeds` preset: exactly (a)'s transformations (flip, rotation 20°, shift 20 %,
-      nearest fill) as layers, so (a) and (c) do the same work.
+      nearest fill, one bilinear resampling), so (a) and (c) do the same work.
 Each method is warmed up for one epoch, then timed over ``--epochs`` epochs of batches, ``--repeats`` times
 (methods interleaved, so background load hits them alike); the table gives the median wall-clock rate, its range,
 and the rate per CPU-second (all threads of this process), which other programs on the machine disturb less.

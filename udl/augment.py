@@ -22,9 +22,113 @@ from udl._checks import fail, image_batch, one_of, positive_int
 _PRESETS = {
     "none": "no augmentation: images pass through unchanged",
     "digits": "rotation ±10°, shift ±10 %, zoom ±10 %, black fill; no flips (a flipped or rotated 6 is a 9)",
-    "cifar": "horizontal flip, rotation ±10° (nearest fill), shift by whole pixels up to ±12.5 % (black fill)",
+    "cifar": "horizontal flip, rotation ±10°, shift ±12.5 %, black fill (one combined resampling)",
     "seeds": "the 2017 lecture's ImageDataGenerator recipe: horizontal flip, rotation ±20°, shift ±20 %, nearest fill",
 }
+
+
+@keras.saving.register_keras_serializable(package="udl")
+class RandomAffine(keras.layers.Layer):
+    """Randomly flip, rotate, shift and zoom each image with ONE combined affine resampling per image.
+
+    Equivalent to chaining ``RandomFlip("horizontal")``, ``RandomRotation(rotation)``,
+    ``RandomTranslation(height_shift, width_shift)`` and ``RandomZoom(zoom)`` (in that order, same parameter
+    ranges), but the four matrices are multiplied per image and the batch is resampled once
+    (``tf.raw_ops.ImageProjectiveTransformV3``, the op behind Keras's own RandomRotation).
+    Random only with ``training=True``; otherwise images pass through unchanged (as float32).
+
+    Args:
+        flip: mirror left to right with probability 1/2.
+        rotation: fraction of a full turn; angles are uniform in ±``rotation * 360`` degrees.
+        height_shift, width_shift: fractions of the height and width; shifts are uniform within ±those.
+        zoom: zoom factors are uniform in ``1 ± zoom`` (the same for both axes); as in RandomZoom, a factor > 1
+            shows more of the image (zooms out).
+        fill_mode: "constant", "nearest", "reflect" or "wrap"; fill_value for "constant".
+        interpolation: "bilinear" or "nearest".
+        seed: an integer, or None to draw one from Python's RNG (``keras.utils.set_random_seed``).
+    """
+
+    def __init__(self, flip: bool = False, rotation: float = 0.0, height_shift: float = 0.0,
+                 width_shift: float = 0.0, zoom: float = 0.0, fill_mode: str = "constant", fill_value: float = 0.0,
+                 interpolation: str = "bilinear", seed: int | None = None, **kwargs):
+        if not isinstance(flip, (bool, np.bool_)):
+            raise fail("flip", "True or False", flip)
+        rotation = _number("rotation", rotation, 0, 0.5)
+        height_shift = _number("height_shift", height_shift, 0, 1)
+        width_shift = _number("width_shift", width_shift, 0, 1)
+        zoom = _number("zoom", zoom, 0, 0.99)
+        one_of("fill_mode", fill_mode, ("constant", "nearest", "reflect", "wrap"))
+        fill_value = _number("fill_value", fill_value)
+        one_of("interpolation", interpolation, ("bilinear", "nearest"))
+        seed = _seed("seed", seed)
+        super().__init__(**kwargs)
+        self.flip, self.rotation, self.zoom = bool(flip), rotation, zoom
+        self.height_shift, self.width_shift = height_shift, width_shift
+        self.fill_mode, self.fill_value, self.interpolation, self.seed = fill_mode, fill_value, interpolation, seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        """Return this batch's draws: a dict of per-image flip (0/1), angle (degrees), dx, dy (pixels), zoom."""
+        if not training:
+            return None
+        shape = tf.shape(images)
+        n, h, w = shape[0], tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+        seed = self.generator if seed is None else seed
+        # One draw of shape (N, 5) (a single random op and seed update per batch): flip, angle, dy, dx, zoom.
+        low = np.array([0, -self.rotation * 360.0, -self.height_shift, -self.width_shift, 1.0 - self.zoom], np.float32)
+        high = np.array([1, self.rotation * 360.0, self.height_shift, self.width_shift, 1.0 + self.zoom], np.float32)
+        u = keras.random.uniform((n, 5), seed=seed) * (high - low) + low
+        flip = tf.cast(u[:, 0] < 0.5, tf.float32) if self.flip else tf.zeros((n,))
+        return {"flip": flip, "angle": u[:, 1], "dy": u[:, 2] * h, "dx": u[:, 3] * w, "zoom": u[:, 4]}
+
+    @staticmethod
+    def matrices(draws, height, width):
+        """Return the (N, 8) output-to-input matrices of ``draws`` for images of `height` x `width`."""
+        flip, angle, dx, dy, zoom = (tf.cast(draws[k], tf.float32) for k in ("flip", "angle", "dx", "dy", "zoom"))
+        cx, cy = (tf.cast(width, tf.float32) - 1) / 2, (tf.cast(height, tf.float32) - 1) / 2
+        theta = angle * (np.pi / 180.0)
+        cos, sin = tf.cos(theta), tf.sin(theta)
+        # Output (x, y) reads input F(R(T(Z(x, y)))): zoom about the centre, shift, rotate about the centre, mirror.
+        zx, zy = zoom, zoom
+        u0, u1, u2 = zx, 0.0 * zx, cx * (1 - zx) - dx  # T(Z(.)) row for x
+        v0, v1, v2 = 0.0 * zy, zy, cy * (1 - zy) - dy  # T(Z(.)) row for y
+        # R: x' = cos (x - cx) - sin (y - cy) + cx, y' = sin (x - cx) + cos (y - cy) + cy
+        r0, r1, r2 = cos * u0 - sin * v0, cos * u1 - sin * v1, cos * (u2 - cx) - sin * (v2 - cy) + cx
+        s0, s1, s2 = sin * u0 + cos * v0, sin * u1 + cos * v1, sin * (u2 - cx) + cos * (v2 - cy) + cy
+        # F: x'' = x' (no flip) or (W - 1) - x' (flip)
+        sign = 1 - 2 * flip
+        a0, a1, a2 = sign * r0, sign * r1, sign * r2 + flip * 2 * cx
+        zeros = tf.zeros_like(a0)
+        return tf.stack([a0, a1, a2, s0, s1, s2, zeros, zeros], axis=1)
+
+    def transform_images(self, images, transformation, training=True):
+        """Return `images` (N, H, W, C) resampled once with the matrices of `transformation`."""
+        images = tf.cast(images, self.compute_dtype)
+        if not training or transformation is None:
+            return images
+        shape = tf.shape(images)
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=self.matrices(transformation, shape[1], shape[2]),
+            output_shape=shape[1:3], fill_value=tf.constant(self.fill_value, images.dtype),
+            interpolation=self.interpolation.upper(), fill_mode=self.fill_mode.upper())
+
+    def call(self, inputs, training=None):
+        images = tf.cast(inputs, self.compute_dtype)
+        if not training:
+            return images
+        single = len(images.shape) == 3
+        batch = images[None] if single else images
+        out = self.transform_images(batch, self.get_random_transformation(batch), training=True)
+        return out[0] if single else out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "flip": self.flip, "rotation": self.rotation,
+                "height_shift": self.height_shift, "width_shift": self.width_shift, "zoom": self.zoom,
+                "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                "interpolation": self.interpolation, "seed": self.seed}
 
 
 def presets() -> dict[str, str]:
@@ -39,30 +143,16 @@ def _seed(arg: str, seed):
 
 
 def _layers(name: str, seed):
-    """Return the random layers of preset `name`; layer i gets seed `seed + i` (or a seed drawn from Python's RNG)."""
-    seeds = iter([None] * 5 if seed is None else range(seed, seed + 5))
-    layers = keras.layers
+    """Return the random layers of preset `name`: one fused ``RandomAffine`` (seeded by `seed`, or Python's RNG)."""
     if name == "digits":
-        fill = {"fill_mode": "constant", "fill_value": 0.0}
-        return [
-            layers.RandomRotation(10 / 360, seed=next(seeds), **fill),
-            layers.RandomTranslation(0.1, 0.1, seed=next(seeds), **fill),
-            layers.RandomZoom(0.1, seed=next(seeds), **fill),
-        ]
+        return [RandomAffine(rotation=10 / 360, height_shift=0.1, width_shift=0.1, zoom=0.1, seed=seed)]
     if name == "cifar":
-        # Shifts by whole pixels (up to 4) with a black border: the classic CIFAR zero-pad-and-crop, without blur.
-        # Nearest and constant fills are also the cheapest modes of TensorFlow's resampling kernel.
-        return [
-            layers.RandomFlip("horizontal", seed=next(seeds)),
-            layers.RandomRotation(10 / 360, fill_mode="nearest", seed=next(seeds)),
-            layers.RandomTranslation(0.125, 0.125, fill_mode="constant", interpolation="nearest", seed=next(seeds)),
-        ]
+        # One bilinear resampling with a black border (the classic CIFAR zero-pad-and-crop look); nearest and
+        # constant fills are the cheapest modes of TensorFlow's resampling kernel.
+        return [RandomAffine(flip=True, rotation=10 / 360, height_shift=0.125, width_shift=0.125, seed=seed)]
     if name == "seeds":
-        return [
-            layers.RandomFlip("horizontal", seed=next(seeds)),
-            layers.RandomRotation(20 / 360, fill_mode="nearest", seed=next(seeds)),
-            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", seed=next(seeds)),
-        ]
+        return [RandomAffine(flip=True, rotation=20 / 360, height_shift=0.2, width_shift=0.2, fill_mode="nearest",
+                             seed=seed)]
     return []
 
 
@@ -70,7 +160,7 @@ def preset(name: str, seed: int | None = None) -> keras.Sequential:
     """Return the augmentation preset `name` (see ``presets()``) as a Sequential of Keras preprocessing layers.
 
     The layers are random only in training (``model.fit``); in ``predict``/``evaluate`` they pass images through.
-    Inputs are pixel values in [0, 255]. With ``seed=None`` each layer draws its seed from Python's RNG, so
+    Inputs are pixel values in [0, 255]. With ``seed=None`` the layer draws its seed from Python's RNG, so
     ``keras.utils.set_random_seed`` before building makes the output reproducible; an integer seeds it directly.
     """
     one_of("name", name, tuple(_PRESETS))
