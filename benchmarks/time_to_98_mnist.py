@@ -1,0 +1,284 @@
+"""Time to 98 % test accuracy on MNIST: notebook 02's CNN recipe vs the keras.io `mnist_convnet` recipe.
+
+Run from the repository root, on real MNIST digits (the mirror holds 8,000 train / 2,000 test):
+
+    UDL_DATA_DIR=../shared/data .venv/bin/python benchmarks/time_to_98_mnist.py
+
+It refuses to run on the built-in sample (scikit-learn's 8×8 digits upscaled): times to 98 % there would say
+nothing about MNIST. In one run, for each of ``--seeds``, it trains
+  (a) the keras.io example `mnist_convnet`: Conv32(3×3, relu)-MaxPool2-Conv64(3×3, relu)-MaxPool2-Flatten-
+      Dropout(0.5)-Dense10 softmax, Adam at its default learning rate, batch 128, categorical cross-entropy on
+      one-hot labels, pixels scaled to [0, 1];
+  (b) the CNN recipe of notebooks/02_mnist_mlp_to_cnn.ipynb (same layers with BatchNorm, Adam with a warm-up
+      and cosine schedule, batch 128).
+Both train on the first 90 % of the training digits (each recipe holds out the last 10 % with
+``validation_split=0.1``; that part is not evaluated here), with XLA off, for its own epoch budget: (a) 15 epochs,
+as in the example (its learning rate is constant, so the budget changes nothing before the end); (b) the epochs of
+notebook 02's quick profile, the profile that trains on these 8,000 mirror digits (its schedule spans the budget).
+The clock measures training only: ``fit`` is timed from its call (so graph tracing and the first steps count),
+and every half epoch a callback stops the clock, measures accuracy on the test digits, and starts it again.
+Reported per recipe, as the median over the seeds: wall-clock seconds (and CPU-seconds of this process, all its
+threads, which other programs on the machine disturb less) until test accuracy first reaches ``--target``, the
+epoch at which it did, the test accuracy after the whole budget, and training samples per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+from udl import data  # noqa: E402
+
+GOAL = 2.0  # (b) should reach the target at least this many times sooner than (a), with no loss of final accuracy
+BATCH_SIZE = 128
+KERASIO_EPOCHS = 15  # as in the keras.io example
+NOTEBOOK02_EPOCHS = 8  # MUST match `EPOCHS = runtime.pick(quick=8, ...)` in notebook 02
+
+
+# --- (a) keras.io mnist_convnet ------------------------------------------------------------------------------
+
+def build_kerasio():
+    """Return the keras.io `mnist_convnet` model, compiled as in the example."""
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+# --- (b) notebook 02 -----------------------------------------------------------------------------------------
+# These two functions MUST match `build_cnn` and `one_cycle` (and the compile call) in
+# notebooks/02_mnist_mlp_to_cnn.ipynb: the notebook is where the recipe is taught, this is where it is timed.
+
+def build_cnn():
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = inputs
+    for filters in (32, 64):                         # 28 -> 26 -> 13, then 13 -> 11 -> 5
+        x = layers.Conv2D(filters, 3, use_bias=False)(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = layers.ReLU()(x)
+    x = layers.Flatten()(x)                          # 5×5×64 -> 1,600
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def one_cycle(epochs, steps_per_epoch, peak_lr=5e-3):
+    total = epochs * steps_per_epoch
+    warmup = max(1, total // 50)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total - warmup, warmup_target=peak_lr, warmup_steps=warmup)
+
+
+def build_notebook02(epochs: int, steps_per_epoch: int):
+    """Return notebook 02's CNN, compiled as in the notebook."""
+    model = build_cnn()
+    model.compile(optimizer=keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+KERASIO, NOTEBOOK02 = "(a) keras.io mnist_convnet", "(b) notebook 02 CNN"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_mnist_mlp_to_cnn.ipynb"
+
+
+def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
+    """Return what differs between (b) here and the recipe notebook 02 teaches (empty when they match)."""
+    if not path.is_file():
+        return [f"{path} not found"]
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    code = "\n".join(line.rstrip() for line in "\n".join(cells).splitlines())
+    expected = [inspect.getsource(build_cnn).strip(), inspect.getsource(one_cycle).strip(),
+                f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
+                "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
+                "jit_compile=False", "validation_split=0.1"]
+    return [text.splitlines()[0] for text in expected if text not in code]
+
+
+# --- timing --------------------------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """One recipe trained once: test accuracy at each half epoch against training time so far."""
+
+    recipe: str
+    seed: int
+    params: int
+    points: list = field(default_factory=list)  # (epoch, wall s, CPU s, test accuracy)
+
+    def reached(self, target: float):
+        """Return the first (epoch, wall s, CPU s, accuracy) at or above `target`, or None."""
+        return next((p for p in self.points if p[3] >= target), None)
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Measure test accuracy every half epoch and at each epoch's end, with the clock stopped meanwhile."""
+
+    def __init__(self, x_test, y_test, steps_per_epoch: int, run: Run):
+        super().__init__()
+        self.x_test, self.y_test, self.half, self.run = x_test, y_test, steps_per_epoch // 2, run
+        self.epoch = 0
+        self.paused_wall = self.paused_cpu = 0.0
+
+    def start(self):
+        """Call right before `fit`."""
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+
+    def _measure(self, epoch: float):
+        wall, cpu = time.perf_counter(), time.process_time()
+        train_wall, train_cpu = wall - self.wall0 - self.paused_wall, cpu - self.cpu0 - self.paused_cpu
+        # Direct calls rather than `predict`: no extra tf.data pipeline and threads inside `fit`.
+        predicted = np.concatenate([keras.ops.convert_to_numpy(self.model(self.x_test[i:i + 500], training=False))
+                                    for i in range(0, len(self.x_test), 500)]).argmax(axis=1)
+        self.run.points.append((epoch, train_wall, train_cpu, float(np.mean(predicted == self.y_test))))
+        self.paused_wall += time.perf_counter() - wall
+        self.paused_cpu += time.process_time() - cpu
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 == self.half:
+            self._measure(self.epoch + 0.5)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._measure(epoch + 1.0)
+
+
+def train(recipe: str, seed: int, x, y, x_test, y_test, epochs: int) -> Run:
+    """Train `recipe` from `seed` for `epochs` epochs on (x, y); return its accuracy-against-time points."""
+    keras.utils.set_random_seed(seed)
+    steps_per_epoch = math.ceil(len(x) / BATCH_SIZE)
+    if recipe == KERASIO:
+        model, labels = build_kerasio(), keras.utils.to_categorical(y, 10)
+    else:
+        model, labels = build_notebook02(epochs, steps_per_epoch), y
+    run = Run(recipe, seed, model.count_params())
+    clock = TrainingClock(x_test, y_test, steps_per_epoch, run)
+    clock.start()
+    model.fit(x, labels, batch_size=BATCH_SIZE, epochs=epochs, verbose=0, callbacks=[clock])
+    return run
+
+
+def warm_up(x, y) -> None:
+    """Start TensorFlow's thread pools and kernels on a throwaway model, so neither recipe pays for it."""
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(),
+                              layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=False)
+    model.fit(x[:512], y[:512], batch_size=BATCH_SIZE, epochs=1, verbose=0)
+    model(x[:500], training=False)
+
+
+def median(values):
+    """Median that treats None (target never reached) as infinitely late."""
+    finite = [math.inf if v is None else v for v in values]
+    return statistics.median(finite)
+
+
+def fmt(value, spec: str, unit: str = "") -> str:
+    return "not reached" if value is None or math.isinf(value) else f"{value:{spec}}{unit}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs-a", type=int, default=KERASIO_EPOCHS, help=f"(a)'s budget (default: {KERASIO_EPOCHS})")
+    parser.add_argument("--epochs-b", type=int, default=NOTEBOOK02_EPOCHS, help=f"(b)'s budget (default: {NOTEBOOK02_EPOCHS})")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--target", type=float, default=0.98, help="test accuracy to reach (default: 0.98)")
+    args = parser.parse_args(argv)
+
+    drift = drift_from_notebook()
+    if drift:
+        print("time_to_98_mnist: recipe (b) no longer matches notebooks/02_mnist_mlp_to_cnn.ipynb; update this script "
+              "so that it times what the notebook teaches. Not found in the notebook: " + "; ".join(drift), file=sys.stderr)
+        return 2
+    mnist = data.load("mnist")  # prints where the digits come from
+    if mnist.is_sample:
+        print("time_to_98_mnist: refusing to run on the built-in sample (upscaled 8×8 digits, not MNIST): times to "
+              f"{args.target:.0%} there would mean nothing. Point UDL_DATA_DIR at the real-data mirror, e.g. "
+              "UDL_DATA_DIR=../shared/data, or let udl download MNIST (unset UDL_OFFLINE).", file=sys.stderr)
+        return 2
+    x_all = (mnist.x_train.astype("float32") / 255.0)[..., np.newaxis]
+    x_test = (mnist.x_test.astype("float32") / 255.0)[..., np.newaxis]
+    n_fit = len(x_all) - int(0.1 * len(x_all))  # what validation_split=0.1 trains on: all but the last 10 %
+    x, y, y_test = x_all[:n_fit], mnist.y_train[:n_fit].astype("int32"), mnist.y_test.astype("int32")
+    print(f"training on {len(x):,} digits (the last 10 % held out, as validation_split=0.1 does), testing on "
+          f"{len(x_test):,} | batch {BATCH_SIZE} | seeds {args.seeds} | target {args.target:.1%}")
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}, Python "
+          f"{platform.python_version()}, {os.cpu_count()} CPU cores, GPUs: {len(tf.config.list_physical_devices('GPU'))}"
+          f", load average at the start: {os.getloadavg()[0]:.1f}")
+
+    warm_up(x, y)
+    budgets = {KERASIO: args.epochs_a, NOTEBOOK02: args.epochs_b}
+    runs: dict[str, list[Run]] = {name: [] for name in budgets}
+    names = list(budgets)
+    for i, seed in enumerate(args.seeds):
+        for name in names if i % 2 == 0 else names[::-1]:  # alternate the order, so drifting load hits both alike
+            run = train(name, seed, x, y, x_test, y_test, budgets[name])
+            runs[name].append(run)
+            hit = run.reached(args.target)
+            print(f"  {name}, seed {seed}: "
+                  + (f"{args.target:.0%} at epoch {hit[0]:g} after {hit[1]:.1f} s ({hit[2]:.1f} CPU-s)" if hit
+                     else f"{args.target:.0%} not reached")
+                  + f"; after {budgets[name]} epochs {run.points[-1][3]:.2%} in {run.points[-1][1]:.1f} s", flush=True)
+
+    summary = {}
+    for name, rs in runs.items():
+        hits = [r.reached(args.target) for r in rs]
+        summary[name] = {
+            "params": rs[0].params,
+            "budget": budgets[name],
+            "wall": median([h[1] if h else None for h in hits]),
+            "cpu": median([h[2] if h else None for h in hits]),
+            "epoch": median([h[0] if h else None for h in hits]),
+            "final": statistics.median(r.points[-1][3] for r in rs),
+            "train": statistics.median(r.points[-1][1] for r in rs),
+            "rate": statistics.median(len(x) * budgets[name] / r.points[-1][1] for r in rs),
+            "reached": sum(h is not None for h in hits),
+        }
+    width = max(map(len, summary))
+    print(f"\nmedian of {len(args.seeds)} seeds; times are training only (evaluation excluded)")
+    print(f"{'recipe':<{width}}  {'params':>7}  {'to ' + format(args.target, '.0%') + ': s':>10}  {'CPU-s':>6}  "
+          f"{'epochs':>6}  {'budget':>6}  {'final acc':>9}  {'train s':>7}  {'samples/s':>9}")
+    for name, s in summary.items():
+        print(f"{name:<{width}}  {s['params']:>7,}  {fmt(s['wall'], '.1f'):>10}  {fmt(s['cpu'], '.1f'):>6}  "
+              f"{fmt(s['epoch'], 'g'):>6}  {s['budget']:>6}  {s['final']:>9.2%}  {s['train']:>7.1f}  {s['rate']:>9,.0f}"
+              + ("" if s["reached"] == len(args.seeds) else f"  (reached in {s['reached']} of {len(args.seeds)} runs)"))
+    a, b = summary[KERASIO], summary[NOTEBOOK02]
+    speedup = a["wall"] / b["wall"] if not math.isinf(b["wall"]) else 0.0
+    speedup_cpu = a["cpu"] / b["cpu"] if not math.isinf(b["cpu"]) else 0.0
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    met = speedup >= GOAL and b["final"] >= a["final"]
+    print(f"\nSpeed-up of notebook 02's recipe to {args.target:.0%}: {speedup:.1f}x wall-clock ({speedup_cpu:.1f}x in "
+          f"CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "
+          f"(goal: >= {GOAL:.0f}x sooner with no loss of final accuracy: {'met' if met else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
