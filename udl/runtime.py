@@ -13,6 +13,7 @@ datasets and the epochs that reach the figures the notebooks state; use a GPU).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -106,10 +107,9 @@ def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool 
 
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
-        try:
+        # RuntimeError: the GPU was initialised earlier in this kernel, and growth cannot change any more.
+        with contextlib.suppress(RuntimeError):
             tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # already initialised earlier in this kernel: growth cannot change now
-            pass
     names = tuple(tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus)
 
     keras.utils.set_random_seed(seed)
