@@ -39,8 +39,11 @@ test-notebooks: venv
 student: venv
 	$(BIN)/udl notebooks student
 
+# Slides are made from executed notebooks (executing any without an up-to-date copy in build/notebooks first).
+# To present offline: npm install --prefix build/slides reveal.js@4.0.2 jquery@2 requirejs@2 (once, online),
+# then make slides SLIDE_ASSETS=build/slides/node_modules
 slides: venv
-	$(BIN)/udl notebooks slides
+	$(BIN)/udl notebooks slides $(if $(SLIDE_ASSETS),--assets $(SLIDE_ASSETS))
 
 benchmarks: venv
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

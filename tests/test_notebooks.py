@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 
 import nbformat
 import pytest
@@ -52,6 +53,22 @@ def test_execute_runs_every_cell_in_this_environment_and_the_notebook_folder(exe
     assert stdout(code[2]) == "the solution\n"
 
 
+def test_execute_shuts_its_kernel_down(tmp_path):
+    # Left running, every executed notebook's kernel would keep its models and data in memory until exit.
+    nb, _, error = notebooks.execute(write_notebook(tmp_path / "99_pid.ipynb", "import os\nprint(os.getpid())",
+                                                    solution=False), cell_timeout=60)
+    pid = int(stdout(nb.cells[1]))
+    assert error is None and pid != os.getpid()
+    for _ in range(50):  # shutdown_kernel(now=True) kills it; give the OS a moment to reap it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the kernel (pid {pid}) is still running after execute returned")
+
+
 def test_strip_keeps_only_the_checked_cells_stdout(executed):
     _, nb, _, _ = executed
     stripped = notebooks.strip(nbformat.from_dict(nb))
@@ -79,9 +96,22 @@ def test_slides_and_html_are_written(executed, tmp_path):
     dest = notebooks.slides(nb, tmp_path / "out" / "99_tiny.slides.html")
     html = dest.read_text(encoding="utf-8")
     assert dest == tmp_path / "out" / "99_tiny.slides.html" and "reveal" in html.lower() and "99 · Tiny" in html
-    assert "slideshow" not in nb.cells[0].metadata  # slides work on a copy
+    assert "per example: (28, 28) uint8" in html and ">noise" not in html  # outputs kept, stderr left out
+    assert html.count("<section>") == 2 * 2  # two headings, two slides (each an outer and an inner section)
+    assert "var scroll = true" in html and "https://unpkg.com/reveal.js" in html
+    assert "slideshow" not in nb.cells[0].metadata and nb.cells[1].outputs[-1].name == "stderr"  # works on a copy
     page = notebooks.to_html(nb, tmp_path / "html" / "99_tiny.html").read_text(encoding="utf-8")
     assert "per example: (28, 28) uint8" in page
+
+
+def test_slides_put_level_three_headings_on_sub_slides(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(text) for text in
+                ("# Title", "## Section", "Text under the section.", "### Detail", "Text under the detail.")]
+    html = notebooks.slides(nb, tmp_path / "s.html").read_text(encoding="utf-8")
+    # Slides: Title, Section; Section has a sub-slide, Detail: 2 slides x (outer + inner) + 1 more inner.
+    assert html.count("<section>") == 5
+    assert html.index("Text under the section.") < html.index("Detail") < html.index("Text under the detail.")
 
 
 def test_refresh_runs_quick_and_writes_back_only_the_checked_outputs(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@
     udl notebooks run [NB...]          execute notebooks into build/ (HTML too) and print the results table
     udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
     udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
-    udl notebooks slides [NB...]       write reveal.js slides to build/slides/
+    udl notebooks slides [NB...]       write reveal.js slides of the executed notebooks to build/slides/
     udl results                        print the table of recorded metrics
 """
 
@@ -93,8 +93,31 @@ def cmd_notebooks_student(args) -> int:
     return _write_each(args, "student", make)
 
 
+def _executed(path: Path, build: Path):
+    """The executed copy of `path` in build/notebooks, executing the notebook first if that copy is missing or stale."""
+    import nbformat
+
+    done = build / "notebooks" / path.name
+    if not done.is_file() or done.stat().st_mtime < path.stat().st_mtime:
+        print(f"{path}: no executed copy newer than it in {done.parent}/, so executing it first", flush=True)
+        _, errors = notebooks.run([path], build)
+        if errors:
+            raise SystemExit(f"udl: no slides for {path}: it failed to run ({errors[path.stem]})")
+    return nbformat.read(done, as_version=4)
+
+
 def cmd_notebooks_slides(args) -> int:
-    return _write_each(args, "slides", lambda nb, folder, path: notebooks.slides(nb, folder / f"{path.stem}.slides.html"))
+    # Committed notebooks keep almost no outputs, so slides are made from executed copies: figures included.
+    build = Path(args.build)
+    paths = _notebook_paths(args.notebooks)
+    if args.assets is not None:
+        try:  # check the folder before spending minutes executing notebooks
+            notebooks.check_slide_assets(args.assets)
+        except FileNotFoundError as error:
+            raise SystemExit(f"udl: {error}") from None
+    for path in paths:
+        print(notebooks.slides(_executed(path, build), build / "slides" / f"{path.stem}.slides.html", args.assets))
+    return 0
 
 
 def cmd_results(args) -> int:
@@ -128,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
         if name == "run":
             sub.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
+        if name == "slides":
+            sub.add_argument("--assets", default=None, type=Path, metavar="DIR",
+                             help="load reveal.js, jQuery and RequireJS from DIR (as npm installs them) instead of "
+                                  f"CDNs, to present offline; fill it with: {notebooks.SLIDE_ASSETS_NPM}")
         if name == "refresh":
             sub.add_argument("--data-dir", default=None, help="mirror to use (default: $UDL_DATA_DIR)")
 

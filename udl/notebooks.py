@@ -3,7 +3,8 @@
 - `run` executes notebooks (nbclient) into ``build/notebooks`` and ``build/html`` and times them.
 - `refresh` re-executes a committed notebook in the quick profile and keeps only the outputs nbval
   compares (cells whose first line is ``# NBVAL_CHECK_OUTPUT``), so committed notebooks stay small.
-- `student_edition` drops the cells tagged ``solution``; `slides` renders reveal.js slides.
+- `student_edition` drops the cells tagged ``solution``; `slides` renders an executed notebook as reveal.js
+  slides, figures included.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def execute(path: Path, cell_timeout: int | None = None):
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = _read(path)
-    client = NotebookClient(nb, km=_kernel_manager(), timeout=cell_timeout,
+    km = _kernel_manager()
+    client = NotebookClient(nb, km=km, timeout=cell_timeout,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
     start = time.perf_counter()
     try:
@@ -71,6 +73,10 @@ def execute(path: Path, cell_timeout: int | None = None):
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         lines = [line for line in ANSI.sub("", str(exc)).splitlines() if line.strip()]
         error = lines[-1][:200] if lines else type(exc).__name__
+    finally:
+        # nbclient leaves a kernel it did not create running; each one holds a notebook's models and data.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return nb, time.perf_counter() - start, error
 
 
@@ -140,17 +146,54 @@ def student_edition(nb):
     return nb
 
 
-def slides(nb, dest: Path) -> Path:
-    """Render a notebook as reveal.js slides (one slide per top-level heading cell)."""
+# What the reveal.js page loads, inside an `assets` folder laid out as `npm install` leaves node_modules/.
+SLIDE_ASSETS = {"reveal_url_prefix": "reveal.js", "jquery_url": "jquery/dist/jquery.min.js",
+                "require_js_url": "requirejs/require.js"}
+SLIDE_ASSETS_NPM = "npm install --prefix build/slides reveal.js@4.0.2 jquery@2 requirejs@2"
+_SLIDE_FILES = ("reveal.js/dist/reveal.js", "reveal.js/dist/reveal.css", "reveal.js/plugin/notes/notes.js",
+                "jquery/dist/jquery.min.js", "requirejs/require.js")
+
+
+def check_slide_assets(assets) -> Path:
+    """Return `assets` as a Path if it holds the files the slides load; otherwise raise FileNotFoundError saying how."""
+    assets = Path(assets)
+    missing = [f for f in _SLIDE_FILES if not (assets / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"`assets` must be a folder holding reveal.js, jQuery and RequireJS as npm installs them; received "
+            f"{str(assets)!r}, which lacks {', '.join(missing)}. Fill it on a machine with a network: "
+            f"{SLIDE_ASSETS_NPM} (then pass build/slides/node_modules).")
+    return assets
+
+
+def slides(nb, dest: Path, assets: Path | None = None) -> Path:
+    """Render an executed notebook as reveal.js slides and return `dest`.
+
+    A ``#`` or ``##`` heading starts a slide and a ``###`` heading a sub-slide (reveal.js's down arrow); a slide
+    longer than the screen scrolls. Output that went to stderr (TensorFlow's log lines, warnings) is left out.
+    The page loads reveal.js, jQuery and RequireJS from CDNs, or, to present without a network, from `assets`: a
+    folder as ``npm install reveal.js@4.0.2 jquery@2 requirejs@2`` leaves ``node_modules/`` (see
+    ``SLIDE_ASSETS_NPM``), linked by a path relative to `dest`.
+    """
     import copy
 
     from nbconvert import SlidesExporter
 
+    exporter = SlidesExporter(reveal_scroll=True)
+    if assets is not None:
+        relative = Path(os.path.relpath(check_slide_assets(assets).resolve(), Path(dest).resolve().parent)).as_posix()
+        for trait, inside in SLIDE_ASSETS.items():
+            setattr(exporter, trait, f"{relative}/{inside}")
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        heading = cell.cell_type == "markdown" and cell.source.lstrip().startswith(("# ", "## "))
-        cell.metadata.setdefault("slideshow", {})["slide_type"] = "slide" if heading else "-"
-    body, _ = SlidesExporter().from_notebook_node(nb)
+        kind = "-"
+        if cell.cell_type == "markdown":
+            text = cell.source.lstrip()
+            kind = "slide" if text.startswith(("# ", "## ")) else "subslide" if text.startswith("### ") else "-"
+        elif cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+        cell.metadata.setdefault("slideshow", {})["slide_type"] = kind
+    body, _ = exporter.from_notebook_node(nb)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(body, encoding="utf-8")
     return dest
