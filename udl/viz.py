@@ -241,6 +241,15 @@ def _layer(model, layer_name):
     return model.get_layer(layer_name)
 
 
+def _feature_layer(model, layer_name):
+    """Return the layer called `layer_name` if it outputs feature maps (N, h, w, channels), else raise."""
+    layer = _layer(model, layer_name)
+    if len(layer.output.shape) != 4:
+        raise ValueError("`layer_name` must name a layer with feature maps (h, w, channels); "
+                         f"received: {layer_name!r}, whose output has shape {layer.output.shape}")
+    return layer
+
+
 def _batch_of_one(model, image) -> tf.Tensor:
     """Return `image` (H, W[, C]) or (1, H, W, C) as a float32 batch of one matching the model's input, or raise."""
     expected = tuple(_input(model).shape[1:])
@@ -258,13 +267,9 @@ def _batch_of_one(model, image) -> tf.Tensor:
 
 def feature_maps(model, layer_name, image, n=16, axes=None):
     """Show the first `n` channels of what layer `layer_name` outputs for one `image`; return the axes."""
-    layer = _layer(model, layer_name)
+    layer = _feature_layer(model, layer_name)
     x = _batch_of_one(model, image)
     maps = keras.ops.convert_to_numpy(keras.Model(_input(model), layer.output)(x, training=False))[0]
-    if maps.ndim != 3:
-        raise ValueError("`layer_name` must name a layer with feature maps (h, w, channels); "
-                         f"received: {layer_name!r}, "
-                         f"whose output for one image has shape {maps.shape}")
     n = min(positive_int("n", n), maps.shape[-1])
     channels = np.moveaxis(maps[..., :n], -1, 0)
     flat = image_grid(channels, titles=[f"channel {i}" for i in range(n)], cmap="viridis", axes=axes)
@@ -413,11 +418,7 @@ def gradcam(model, image, layer_name=None, class_index=None, method="gradcam") -
             raise ValueError("`model` must have a Conv2D layer for Grad-CAM (or pass `layer_name`); received a model "
                              f"with the layers {', '.join(layer.name for layer in model.layers)}")
         layer_name = convs[-1]
-    layer = _layer(model, layer_name)
-    if len(layer.output.shape) != 4:
-        raise ValueError("`layer_name` must name a layer with feature maps (h, w, channels); "
-                         f"received: {layer_name!r}, "
-                         f"whose output has shape {layer.output.shape}")
+    layer = _feature_layer(model, layer_name)
     x = _batch_of_one(model, image)
     with tf.GradientTape() as tape:
         features, scores = _forward(model, x, layer)
