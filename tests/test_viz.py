@@ -280,7 +280,7 @@ def test_gradcam_and_saliency_errors():
         viz.gradcam(small_cnn(), rng_images((2, 16, 16, 1)))
     with pytest.raises(ValueError, match="`method`.*'hirescam'"):
         viz.gradcam(small_cnn(), rng_images((16, 16, 1)), method="gradcam++")
-    with pytest.raises(ValueError, match=r"`layer_name`.*feature maps.*'gap', whose output has shape \(None, 4\)"):
+    with pytest.raises(ValueError, match=r"`layer_name`.*feature maps.*'gap', whose output has shape \(None, 6\)"):
         viz.gradcam(small_cnn(), rng_images((16, 16, 1)), layer_name="gap")
 
 
