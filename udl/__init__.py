@@ -10,6 +10,8 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 - ``viz``      plots that are not the lesson
 - ``augment``  augmentation presets (Keras preprocessing layers) and by-hand augmentations
 - ``training`` learning-rate finder, update/weight ratio, activation statistics
+- ``audio``    read and pad/trim waveforms, waveform and spectrogram plots on real axes, players
+- ``video``    moving-digit clips whose label needs frame order; frame strips and animations
 - ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
 
 Importing ``udl`` does not import TensorFlow; modules that need it import it themselves.
