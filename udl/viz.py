@@ -1,7 +1,8 @@
 """Plotting code that is too long to inline into a notebook.
 
-Images and curves (``image_grid``, ``plot_history``, ``confusion_matrix``, ``misclassified``) and what a
-convnet learned (``filters``, ``feature_maps``, ``max_activation``, ``saliency``, ``gradcam``, ``overlay``).
+Images and curves (``image_grid``, ``plot_history``, ``confusion_matrix``, ``misclassified``), what a
+convnet learned (``filters``, ``feature_maps``, ``max_activation``, ``saliency``, ``gradcam``, ``overlay``) and
+what `udl.training` measured (``lr_finder``, ``update_ratios``, ``activation_histograms``).
 Every plot takes an optional ``ax``/``axes``, returns it and never calls ``plt.show()``.
 """
 
@@ -19,6 +20,10 @@ from sklearn import metrics as skm
 from udl._checks import class_labels, fail, image_batch, one_of, positive_int
 
 _SQUASH = (keras.activations.softmax, keras.activations.sigmoid)
+
+
+RULE_OF_THUMB = 1e-3              # ||dw|| / ||w|| per step (the lecture's rule of thumb) ...
+RULE_OF_THUMB_BAND = (1e-4, 1e-2)  # ... and the band it may move in
 
 
 # --- images and curves -------------------------------------------------------------------------------
@@ -454,3 +459,66 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
     ax.set_title(title or "heatmap over the image")
     return ax
 
+
+# --- what udl.training measured ----------------------------------------------------------------------
+
+def lr_finder(result, ax=None):
+    """Draw a learning-rate finder's smoothed loss against the learning rate (log x), suggestion marked; return `ax`."""
+    if not all(hasattr(result, a) for a in ("lrs", "losses", "raw_losses", "suggestion", "lr_at_min")):
+        raise fail("result", "the result of training.find_learning_rate(...)", result, TypeError)
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
+    ax.plot(result.lrs, result.raw_losses, color="0.75", lw=0.8, label="loss per batch")
+    ax.plot(result.lrs, result.losses, color="C0", lw=2, label="smoothed loss")
+    ax.set_xscale("log")
+    ax.axvline(result.suggestion, color="C2", ls="--", label=f"suggestion {result.suggestion:.1e} (min / 10)")
+    ax.axvline(result.lr_at_min, color="C3", ls=":", label=f"minimum {result.lr_at_min:.1e}")
+    before_min = result.losses[: int(np.argmin(result.losses)) + 1]
+    low, high = float(before_min.min()), float(before_min.max())
+    pad = 0.1 * max(high - low, 1e-8)
+    ax.set_ylim(low - pad, high + 4 * pad)
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    ax.set_title("Learning-rate finder" + (" (stopped at divergence)" if result.diverged else ""))
+    ax.legend(fontsize="small")
+    return ax
+
+
+def update_ratios(ratio, ax=None, title: str = "Update/weight ratio per layer"):
+    """Draw an `UpdateRatio` callback's ratios per layer against the step on log y, 1e-3 band marked; return `ax`."""
+    if not (hasattr(ratio, "steps") and isinstance(getattr(ratio, "history", None), Mapping)):
+        raise fail("ratio", "a training.UpdateRatio callback", ratio, TypeError)
+    if not ratio.steps:
+        raise ValueError("UpdateRatio has recorded nothing yet: pass it to model.fit(callbacks=[...]) first")
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
+    ax.axhspan(*RULE_OF_THUMB_BAND, color="C2", alpha=0.12, label="rule of thumb 1e-4 ... 1e-2")
+    ax.axhline(RULE_OF_THUMB, color="C2", ls="--", lw=1)
+    for name, ratios in ratio.history.items():
+        ax.plot(ratio.steps[-len(ratios):], ratios, lw=1, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (batch)")
+    ax.set_ylabel("||dw|| / ||w||")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def activation_histograms(stats, axes=None, bins: int = 40, title: str | None = None):
+    """Draw one histogram of activations per layer, titled with its mean, std and dead fraction; return `axes`.
+
+    `title` (e.g. the run's name) starts each panel's title, so that two runs can share one figure.
+    """
+    if not (hasattr(stats, "rows") and isinstance(getattr(stats, "values", None), Mapping)):
+        raise fail("stats", "the result of training.activation_stats(model, x)", stats, TypeError)
+    if axes is None:
+        axes = plt.subplots(1, len(stats.rows), figsize=(3.2 * len(stats.rows), 2.8), squeeze=False)[1][0]
+    axes = np.ravel(axes)
+    if len(axes) < len(stats.rows):
+        raise fail("axes", f"at least {len(stats.rows)} axes (one per layer)", f"{len(axes)} axes")
+    for ax, row in zip(axes, stats.rows):
+        ax.hist(stats.values[row.layer], bins=bins, color="C3" if row.dead_fraction > 0.5 else "C0")
+        ax.set_yscale("log")
+        ax.set_title(f"{title + ': ' if title else ''}{row.layer}\nmean {row.mean:.2f}, std {row.std:.2f}, "
+                     f"dead {row.dead_fraction:.0%}", fontsize="small")
+        ax.set_xlabel(f"activation ({row.activation})")
+    axes[0].set_ylabel("count (log scale)")
+    return axes
