@@ -149,6 +149,14 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     Returns:
         An ``LRFinderResult`` with ``lrs``, ``losses`` (smoothed), ``raw_losses``, ``suggestion``
         (one tenth of the learning rate at the smoothed minimum), ``steepest``, ``diverged`` and ``plot()``.
+
+    Example:
+
+    ```python
+    finder = training.find_learning_rate(model, x_train, y_train, steps=100)
+    finder.plot()                  # loss against learning rate, the suggestion marked
+    model.compile(optimizer=keras.optimizers.Adam(finder.suggestion), loss=..., metrics=["accuracy"])
+    ```
     """
     _check_model(model)
     if not getattr(model, "compiled", False) or model.optimizer is None or model.loss is None:
@@ -227,6 +235,15 @@ class UpdateRatio(keras.callbacks.Callback):
 
     After ``fit``: ``history`` maps layer name to the list of ratios, ``steps`` lists the global batch
     index of each entry; ``medians()`` summarises, ``plot()`` draws them.
+
+    Example:
+
+    ```python
+    ratio = training.UpdateRatio(every=10)
+    model.fit(x_train, y_train, epochs=1, callbacks=[ratio])
+    ratio.medians()                # {layer name: median ||dw|| / ||w||}, about 1e-3 when healthy
+    ratio.plot()
+    ```
     """
 
     def __init__(self, every: int = 1, layers=None):
@@ -348,7 +365,15 @@ def activation_stats(model, x, layers=None, batch_size: int = 256, max_values: i
     A unit is one output feature (the last axis; a channel for convolutions); it is dead when it outputs
     exactly 0 for every example (and every position). By default every hidden layer with an activation is
     measured (not the output layer); `layers` picks layers by name. `values` keeps up to `max_values`
-    activations per layer for ``plot_activation_stats``.
+    activations per layer for ``plot()``.
+
+    Example:
+
+    ```python
+    stats = training.activation_stats(model, x_train[:512])
+    print(stats)                   # a table: layer, activation, units, mean, std, dead, zeros
+    stats.plot()                   # one histogram per layer
+    ```
     """
     _check_model(model)
     x = _check_array_input(model, x)

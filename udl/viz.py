@@ -73,6 +73,12 @@ def image_grid(images, titles=None, ncols=8, cmap=None, axes=None):
     uint8 images are shown as they are; float images outside [0, 1] are rescaled per image to [0, 1]
     for display (so contrast is stretched, and the absolute level is lost). Grey images use `cmap`
     ("gray" unless given).
+
+    Example:
+
+    ```python
+    viz.image_grid(mnist.x_train[:16], titles=mnist.y_train[:16], ncols=8)
+    ```
     """
     array = image_batch("images", images)
     if np.iscomplexobj(array):
@@ -106,6 +112,14 @@ def plot_history(history, metrics=("loss", "accuracy"), axes=None):
     """Plot train and validation curves, one panel per metric, from a History (or dict name -> History to compare).
 
     Epochs count from 1. With several runs, each run has one colour: solid for train, dashed for validation.
+
+    Example:
+
+    ```python
+    history = model.fit(x_train, y_train, validation_split=0.1, epochs=EPOCHS)
+    viz.plot_history(history)                               # loss and accuracy, train and validation
+    viz.plot_history({"mlp": mlp_history, "cnn": history})  # two runs on the same axes
+    ```
     """
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     if not metrics or not all(isinstance(m, str) for m in metrics):
@@ -149,6 +163,13 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None):
     """Plot the confusion matrix (rows: true class, columns: predicted); labels or class scores (N, K) accepted.
 
     `normalize` is None (counts), "true" (rows sum to 1), "pred" (columns) or "all", as in scikit-learn.
+
+    Example:
+
+    ```python
+    scores = model.predict(x_test)                          # (N, 10) class scores, or labels (N,)
+    viz.confusion_matrix(y_test, scores, class_names=mnist.class_names, normalize="true")
+    ```
     """
     true, pred = class_labels("y_true", y_true), class_labels("y_pred", y_pred)
     if len(true) != len(pred):
@@ -174,6 +195,12 @@ def misclassified(images, y_true, y_pred, class_names=None, n=16, axes=None):
 
     Order: most confident mistakes first when `y_pred` holds class scores (N, K), else by index.
     When nothing is misclassified the (first) axes says so instead.
+
+    Example:
+
+    ```python
+    viz.misclassified(x_test, y_test, model.predict(x_test), class_names=mnist.class_names, n=8)
+    ```
     """
     array = image_batch("images", images)
     true, pred = class_labels("y_true", y_true), class_labels("y_pred", y_pred)
@@ -399,6 +426,13 @@ def saliency(model, image, class_index=None) -> np.ndarray:
 
     The class is the predicted one unless `class_index` is given; the score is the centred logit when the
     model ends in softmax/sigmoid.
+
+    Example:
+
+    ```python
+    heat = viz.saliency(model, mnist.x_test[0])            # (28, 28), where the pixels matter most
+    viz.overlay(mnist.x_test[0], heat, title="saliency")
+    ```
     """
     x = _batch_of_one(model, image)
     with tf.GradientTape() as tape:
@@ -415,6 +449,13 @@ def gradcam(model, image, layer_name=None, class_index=None, method="gradcam") -
     the class score over the map; the ReLU of the weighted sum says where evidence for the class is.
     ``method="hirescam"`` (Draelos & Carin 2020) multiplies gradient and activation position by position
     instead, which stays faithful when a channel fires both on the evidence and elsewhere.
+
+    Example:
+
+    ```python
+    heat = viz.gradcam(model, mnist.x_test[0])             # the last Conv2D, the predicted class
+    viz.overlay(mnist.x_test[0], heat, title="Grad-CAM")
+    ```
     """
     one_of("method", method, ("gradcam", "hirescam"))
     if layer_name is None:
