@@ -20,6 +20,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Audio
 
 from udl import formats
 from udl._checks import fail, positive_int
@@ -144,8 +145,6 @@ def player(wave, sample_rate: int, normalize: bool = True):
     Example:
         >>> audio.player(fsdd.x_train[0], fsdd.sample_rate)
     """
-    from IPython.display import Audio
-
     wave, sample_rate = _wave("wave", wave), positive_int("sample_rate", sample_rate)
     if not normalize and np.abs(wave).max() > 1:
         raise fail("wave", "samples in [-1, 1] when normalize=False", f"peak {np.abs(wave).max():.3g}")

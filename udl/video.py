@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML
+from matplotlib import animation
+from skimage.transform import resize
 
 from udl._checks import fail, image_batch, positive_int
 
@@ -28,8 +31,6 @@ def _resize(digits: np.ndarray, size: int) -> np.ndarray:
     """Resize grey uint8 images (N, H, W) to (N, size, size) with anti-aliasing."""
     if digits.shape[1:] == (size, size):
         return digits
-    from skimage.transform import resize
-
     out = resize(digits.astype(np.float32) / 255.0, (len(digits), size, size), anti_aliasing=True)
     return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)
 
@@ -127,9 +128,6 @@ def animate(clip, fps: float = 8, size: float = 2.0):
     Example:
         >>> video.animate(clips[0], fps=8)
     """
-    from IPython.display import HTML
-    from matplotlib import animation
-
     frames = _clip(clip)
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or fps <= 0:
         raise fail("fps", "a positive number of frames per second", fps)
