@@ -30,22 +30,20 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import math
 import os
 import platform
-import statistics
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _timing import Run, TrainingClock, missing_from_notebook, race, report, speedups  # noqa: E402
 from keras import layers  # noqa: E402
 
 from udl import data  # noqa: E402
@@ -113,72 +111,14 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_mnist_mlp_to_
 
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     """Return what differs between (b) here and the recipe notebook 02 teaches (empty when they match)."""
-    if not path.is_file():
-        return [f"{path} not found"]
-    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    code = "\n".join(line.rstrip() for line in "\n".join(cells).splitlines())
-    expected = [inspect.getsource(build_cnn).strip(), inspect.getsource(one_cycle).strip(),
-                f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
-                "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
-                "jit_compile=False", "validation_split=0.1"]
-    return [text.splitlines()[0] for text in expected if text not in code]
+    return missing_from_notebook(path, [
+        inspect.getsource(build_cnn).strip(), inspect.getsource(one_cycle).strip(),
+        f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
+        "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
+        "jit_compile=False", "validation_split=0.1"])
 
 
 # --- timing --------------------------------------------------------------------------------------------------
-
-@dataclass
-class Run:
-    """One recipe trained once: test accuracy at each half epoch against training time so far."""
-
-    recipe: str
-    seed: int
-    params: int
-    points: list = field(default_factory=list)  # (epoch, wall s, CPU s, test accuracy)
-
-    def steady_rate(self, n_train: int) -> float:
-        """Return training samples per second after the first epoch (graph building and warm-up excluded)."""
-        first = next(p for p in self.points if p[0] == 1.0)
-        return n_train * (self.points[-1][0] - 1.0) / (self.points[-1][1] - first[1])
-
-    def reached(self, target: float):
-        """Return the first (epoch, wall s, CPU s, accuracy) at or above `target`, or None."""
-        return next((p for p in self.points if p[3] >= target), None)
-
-
-class TrainingClock(keras.callbacks.Callback):
-    """Snapshot the weights every half epoch and at each epoch's end, with the clock stopped meanwhile.
-
-    The snapshots are scored on the test digits after `fit` returns. Scoring them during training (with `predict`,
-    or with eager calls) left `fit` idle for about a second at the start of some later epochs, mostly with the
-    BatchNorm model: time that belongs to the measurement, not to the recipe.
-    """
-
-    def __init__(self, steps_per_epoch: int):
-        super().__init__()
-        self.half, self.epoch, self.snapshots = steps_per_epoch // 2, 0, []
-        self.paused_wall = self.paused_cpu = 0.0
-
-    def start(self):
-        """Call right before `fit`."""
-        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
-
-    def _snapshot(self, epoch: float):
-        wall, cpu = time.perf_counter(), time.process_time()
-        train_wall, train_cpu = wall - self.wall0 - self.paused_wall, cpu - self.cpu0 - self.paused_cpu
-        self.snapshots.append((epoch, train_wall, train_cpu, self.model.get_weights()))
-        self.paused_wall += time.perf_counter() - wall
-        self.paused_cpu += time.process_time() - cpu
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.half:
-            self._snapshot(self.epoch + 0.5)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._snapshot(epoch + 1.0)
-
 
 def train(recipe: str, seed: int, x, y, x_test, y_test, epochs: int) -> Run:
     """Train `recipe` from `seed` for `epochs` epochs on (x, y); return its accuracy-against-time points."""
@@ -206,17 +146,6 @@ def warm_up(x, y) -> None:
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=False)
     model.fit(x[:512], y[:512], batch_size=BATCH_SIZE, epochs=1, verbose=0)
     model.predict(x[:1000], batch_size=1000, verbose=0)
-
-
-def median(values):
-    """Median that treats None (target never reached) as infinitely late."""
-    finite = [math.inf if v is None else v for v in values]
-    return statistics.median(finite)
-
-
-def fmt(value, spec: str) -> str:
-    """Format a median, or say that the target was not reached."""
-    return "not reached" if value is None or math.isinf(value) else f"{value:{spec}}"
 
 
 def main(argv=None) -> int:
@@ -257,46 +186,11 @@ def main(argv=None) -> int:
 
     warm_up(x, y)
     budgets = {KERASIO: args.epochs_a, NOTEBOOK02: args.epochs_b}
-    runs: dict[str, list[Run]] = {name: [] for name in budgets}
-    names = list(budgets)
-    for i, seed in enumerate(args.seeds):
-        for name in names if i % 2 == 0 else names[::-1]:  # alternate the order, so drifting load hits both alike
-            run = train(name, seed, x, y, x_test, y_test, budgets[name])
-            runs[name].append(run)
-            hit = run.reached(args.target)
-            reached = (f"{args.target:.0%} at epoch {hit[0]:g} after {hit[1]:.1f} s ({hit[2]:.1f} CPU-s)" if hit
-                       else f"{args.target:.0%} not reached")
-            print(f"  {name}, seed {seed}: {reached}; after {budgets[name]} epochs {run.points[-1][3]:.2%} "
-                  f"in {run.points[-1][1]:.1f} s", flush=True)
-
-    summary = {}
-    for name, rs in runs.items():
-        hits = [r.reached(args.target) for r in rs]
-        summary[name] = {
-            "params": rs[0].params,
-            "budget": budgets[name],
-            "wall": median([h[1] if h else None for h in hits]),
-            "cpu": median([h[2] if h else None for h in hits]),
-            "epoch": median([h[0] if h else None for h in hits]),
-            "final": statistics.median(r.points[-1][3] for r in rs),
-            "train": statistics.median(r.points[-1][1] for r in rs),
-            "rate": statistics.median(r.steady_rate(len(x)) for r in rs),
-            "reached": sum(h is not None for h in hits),
-        }
-    width = max(map(len, summary))
-    print(f"\nmedian of {len(args.seeds)} seeds; times are training only (evaluation excluded)")
-    print(f"{'recipe':<{width}}  {'params':>7}  {'to ' + format(args.target, '.0%') + ': s':>10}  {'CPU-s':>6}  "
-          f"{'epochs':>6}  {'budget':>6}  {'final acc':>9}  {'train s':>7}  {'samples/s':>9}")
-    print(f"{'':<{width}}  {'':>7}  {'':>10}  {'':>6}  {'':>6}  {'':>6}  {'':>9}  {'':>7}  {'(epoch 2+)':>9}")
-    for name, row in summary.items():
-        note = "" if row["reached"] == len(args.seeds) else f"  (reached in {row['reached']} of {len(args.seeds)} runs)"
-        print(f"{name:<{width}}  {row['params']:>7,}  {fmt(row['wall'], '.1f'):>10}  {fmt(row['cpu'], '.1f'):>6}  "
-              f"{fmt(row['epoch'], 'g'):>6}  {row['budget']:>6}  {row['final']:>9.2%}  {row['train']:>7.1f}  "
-              f"{row['rate']:>9,.0f}{note}")
+    runs = race(lambda name, seed, epochs: train(name, seed, x, y, x_test, y_test, epochs), budgets, args.seeds,
+                args.target)
+    summary = report(runs, budgets, args.target, len(x))
     a, b = summary[KERASIO], summary[NOTEBOOK02]
-    speedup = a["wall"] / b["wall"] if not math.isinf(b["wall"]) else 0.0
-    speedup_cpu = a["cpu"] / b["cpu"] if not math.isinf(b["cpu"]) else 0.0
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    speedup, speedup_cpu = speedups(summary)
     met = speedup >= GOAL and b["final"] >= a["final"]
     print(f"\nSpeed-up of notebook 02's recipe to {args.target:.0%}: {speedup:.2f}x wall-clock ({speedup_cpu:.2f}x in "
           f"CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "

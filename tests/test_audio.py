@@ -107,6 +107,7 @@ def test_plot_spectrogram_puts_a_tone_at_its_frequency_and_time():
     tick_of_1k = ax.get_yticks()[labels.index("1,000")]
     peak_row = spec[:, -5].argmax()  # late in the clip: the tone
     assert abs(peak_row - tick_of_1k) <= 1  # the 1,000 Hz label sits on the tone's row
+    assert np.all(np.diff(ax.get_yticks()) >= spec.shape[0] / 10)  # readable: no crowded labels at 0-250 Hz
     left, right = ax.images[0].get_extent()[:2]
     assert right - left == pytest.approx(spec.shape[1] * hop / rate)  # seconds, not frames
 

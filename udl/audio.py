@@ -129,8 +129,13 @@ def plot_spectrogram(spectrogram, sample_rate: int, hop_length: int, frequencies
     seconds = n_frames * hop_length / sample_rate  # frame t is centred at t * hop_length / sample_rate
     half = hop_length / sample_rate / 2
     image = ax.imshow(spec, origin="lower", aspect="auto", cmap="magma", extent=(-half, seconds - half, -0.5, n_bins - 0.5))
-    ticks = [hz for hz in NICE_HZ if frequencies[0] <= hz <= frequencies[-1]]
-    ax.set_yticks(np.interp(ticks, frequencies, np.arange(n_bins)), [f"{hz:,}" for hz in ticks])
+    ticks, rows = [], []
+    for hz in NICE_HZ:  # round frequencies, at least a tenth of the axis apart
+        row = float(np.interp(hz, frequencies, np.arange(n_bins)))
+        if frequencies[0] <= hz <= frequencies[-1] and (not rows or row - rows[-1] >= n_bins / 10):
+            ticks.append(hz)
+            rows.append(row)
+    ax.set_yticks(rows, [f"{hz:,}" for hz in ticks])
     ax.set(xlabel="time (s)", ylabel="frequency (Hz)", title=title or "spectrogram")
     ax.figure.colorbar(image, ax=ax, label=colorbar_label, pad=0.01)
     return ax
