@@ -76,7 +76,12 @@ def pad_or_trim(waves, length: int) -> np.ndarray:
 
 def mel_frequencies(num_mel_bins: int, sample_rate: int, min_freq: float = 20.0,
                     max_freq: float | None = None) -> np.ndarray:
-    """Return the centre frequency in Hz of each bin of ``keras.layers.MelSpectrogram`` with these settings."""
+    """Return the centre frequency in Hz of each bin of ``keras.layers.MelSpectrogram`` with these settings.
+
+    Example:
+        >>> audio.mel_frequencies(40, 8000, min_freq=20)[[0, -1]]   # the lowest and highest band
+        array([  53.7..., 3789.7...])
+    """
     num_mel_bins, sample_rate = positive_int("num_mel_bins", num_mel_bins), positive_int("sample_rate", sample_rate)
     max_freq = sample_rate / 2 if max_freq is None else max_freq
     if not 0 <= min_freq < max_freq <= sample_rate / 2:
@@ -188,7 +193,11 @@ def players(waves, sample_rate: int, labels=None, normalize: bool = True) -> Pla
 
 
 def snr_db(clean, noisy) -> float:
-    """Return the signal-to-noise ratio in dB of `noisy` against `clean` (same length): how much was lost."""
+    """Return the signal-to-noise ratio in dB of `noisy` against `clean` (same length): how much was lost.
+
+    Example:
+        >>> audio.snr_db(wave, np.round(wave * 128) / 128)   # 8 bits: about 6 dB per bit, below full scale
+    """
     clean, noisy = _wave("clean", clean), _wave("noisy", noisy)
     if clean.shape != noisy.shape:
         raise fail("noisy", f"a waveform of the same length as `clean` ({len(clean)})", noisy)
