@@ -7,6 +7,7 @@
     udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
     udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
     udl notebooks slides [NB...]       write reveal.js slides of the executed notebooks to build/slides/
+    udl notebooks site [NB...]         write the course site (index, pages, slides, student editions) into build/
     udl results                        print the table of recorded metrics
 """
 
@@ -106,17 +107,32 @@ def _executed(path: Path, build: Path):
     return nbformat.read(done, as_version=4)
 
 
+def _assets(args) -> Path:
+    """Copy the pages' scripts into build/assets (from --assets or vendor/node_modules) before executing anything."""
+    from udl import site
+
+    try:
+        return site.install_assets(Path(args.build), args.assets or site.VENDOR)
+    except FileNotFoundError as error:
+        raise SystemExit(f"udl: {error}") from None
+
+
 def cmd_notebooks_slides(args) -> int:
     # Committed notebooks keep almost no outputs, so slides are made from executed copies: figures included.
-    build = Path(args.build)
-    paths = _notebook_paths(args.notebooks)
-    if args.assets is not None:
-        try:  # check the folder before spending minutes executing notebooks
-            notebooks.check_slide_assets(args.assets)
-        except FileNotFoundError as error:
-            raise SystemExit(f"udl: {error}") from None
+    build, paths, assets = Path(args.build), _notebook_paths(args.notebooks), _assets(args)
     for path in paths:
-        print(notebooks.slides(_executed(path, build), build / "slides" / f"{path.stem}.slides.html", args.assets))
+        print(notebooks.slides(_executed(path, build), build / "slides" / f"{path.stem}.slides.html", assets))
+    return 0
+
+
+def cmd_notebooks_site(args) -> int:
+    from udl import site
+
+    build, paths = Path(args.build), _notebook_paths(args.notebooks)
+    _assets(args)
+    for path in paths:
+        _executed(path, build)
+    print(f"site: {site.build_site(paths, build, args.assets or site.VENDOR).resolve().as_uri()}")
     return 0
 
 
@@ -144,17 +160,18 @@ def parser() -> argparse.ArgumentParser:
     for name, func, text in (("run", cmd_notebooks_run, "execute into build/ and print the results table"),
                              ("refresh", cmd_notebooks_refresh, "re-run quick and keep only checked outputs"),
                              ("student", cmd_notebooks_student, "student edition without solutions"),
-                             ("slides", cmd_notebooks_slides, "reveal.js slides")):
+                             ("slides", cmd_notebooks_slides, "reveal.js slides"),
+                             ("site", cmd_notebooks_site, "the course site in build/")):
         sub = nbs.add_parser(name, help=text)
         sub.add_argument("notebooks", nargs="*", metavar="NB")
         sub.add_argument("--build", default="build", help="output folder (default: build)")
         sub.set_defaults(func=func)
         if name == "run":
             sub.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
-        if name == "slides":
+        if name in ("slides", "site"):
             sub.add_argument("--assets", default=None, type=Path, metavar="DIR",
-                             help="load reveal.js, jQuery and RequireJS from DIR (as npm installs them) instead of "
-                                  f"CDNs, to present offline; fill it with: {notebooks.SLIDE_ASSETS_NPM}")
+                             help="copy reveal.js, jQuery, RequireJS and MathJax from DIR (laid out as npm installs "
+                                  f"them; default vendor/node_modules, filled by {notebooks.ASSETS_NPM})")
         if name == "refresh":
             sub.add_argument("--data-dir", default=None, help="mirror to use (default: $UDL_DATA_DIR)")
 
