@@ -17,6 +17,7 @@ import base64
 import copy
 import re
 import struct
+import uuid
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 SOLUTION_TAG = "solution"
@@ -62,8 +63,8 @@ def _lines(text: str, chars: int) -> int:
 
 
 def _png_size(data: str) -> tuple[int, int] | None:
-    raw = base64.b64decode(data[:64])
-    if raw[:8] != b"\x89PNG\r\n\x1a\n":
+    raw = base64.b64decode(data[:32])  # the signature and the IHDR chunk's width and height
+    if raw[:8] != b"\x89PNG\r\n\x1a\n" or len(raw) < 24:
         return None
     return struct.unpack(">II", raw[16:24])
 
@@ -73,9 +74,11 @@ def _output_height(output) -> int:
         return min(OUTPUT_MAX, 24 * _lines(output.text, 80)) + 10
     data = output.get("data", {})
     if "image/png" in data:
-        size = _png_size(data["image/png"])
         meta = output.get("metadata", {}).get("image/png", {})
-        width, height = (meta["width"], meta["height"]) if "width" in meta and "height" in meta else size or (640, 480)
+        if "width" in meta and "height" in meta:  # IPython's retina figures say their display size here
+            width, height = meta["width"], meta["height"]
+        else:
+            width, height = _png_size(data["image/png"]) or (640, 480)
         return min(IMAGE_MAX, height * min(1.0, WIDTH / width)) + 10
     if output.output_type == "error":
         return OUTPUT_MAX + 10
@@ -119,15 +122,17 @@ def _split_prose(text: str) -> tuple[str, str]:
     return "\n\n".join(shown), "\n\n".join(notes)
 
 
-def _new_cell(cell, source: str, slide_type: str):
+def _new_cell(cell, source: str, slide_type: str, new_id: bool = False):
     cell = copy.deepcopy(cell)
     cell.source = source
+    if new_id:
+        cell.id = uuid.uuid4().hex[:8]
     cell.metadata["slideshow"] = {"slide_type": slide_type}
     return cell
 
 
 def _room(cell, previous: str | None, size: int) -> int:
-    remark = cell.cell_type == "markdown" and previous == "code" and size <= 120
+    remark = cell.cell_type == "markdown" and previous == "code" and size <= 120  # e.g. "the lecture's answer"
     return TAIL if remark else BUDGET
 
 
@@ -152,14 +157,16 @@ def deck(nb):
             kind, filled = "slide", 0
         elif cell.cell_type == "markdown" and text.startswith("### ") or filled + size > _room(cell, previous, size):
             kind, filled = ("subslide", 0) if filled else ("-", filled)
-        elif cell.cell_type == "code" and previous == "markdown":
+        elif cell.cell_type == "code" and previous == "explanation":
             kind = "fragment"
         else:
             kind = "-"
         filled += size
-        previous = cell.cell_type
+        explains = cell.cell_type == "markdown" and any(not line.startswith("#") and line.strip()
+                                                        for line in cell.source.splitlines())
+        previous = "explanation" if explains else cell.cell_type
         cells.append(_new_cell(cell, cell.source, kind))
         if notes:
-            cells.append(_new_cell(cell, notes, "notes"))
+            cells.append(_new_cell(cell, notes, "notes", new_id=True))
     nb.cells = cells
     return nb
