@@ -14,7 +14,7 @@ export UDL_PROFILE ?= quick
 # oneDNN's banner and TF's C++ INFO lines are noise for students; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: venv vendor run test test-notebooks student slides site test-site benchmarks clean
+.PHONY: venv vendor run test test-notebooks student slides site test-site colab-check benchmarks clean
 
 venv: $(STAMP)
 
@@ -62,6 +62,10 @@ site: venv vendor
 # Open the site in headless Chromium: every link, every slide (needs `apt-get install chromium`).
 test-site: venv
 	UDL_SITE=build UDL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_browser.py
+
+# Install udl into a fresh venv holding a real TensorFlow and an older Keras, as on Colab (minutes, ~600 MB).
+colab-check: venv
+	UDL_COLAB_CHECK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_install.py
 
 benchmarks: venv
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

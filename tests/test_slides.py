@@ -86,3 +86,7 @@ def test_output_height_counts_text_lines_and_scales_figures_to_the_slide():
     bare = slides.height(code("f()"))
     assert slides.height(figure(1800, 700)) - bare == 700 * slides.WIDTH / 1800 + 10  # scaled to the slide's width
     assert slides.height(figure(600, 2000)) - bare == slides.IMAGE_MAX + 10  # capped, as SLIDE_CSS caps it
+    table = nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>", "text/plain": "df"},
+                                   execution_count=1)
+    assert slides.height(code("f()", outputs=[table])) - bare == slides.OUTPUT_MAX + 10  # HTML: assume the cap
+    assert "jp-RenderedHTMLCommon.jp-OutputArea-output" in slides.SLIDE_CSS

@@ -32,7 +32,8 @@ SLIDE_CSS = f"""
 .reveal .slides {{ text-align: left; }}
 .reveal .jp-InputArea, .reveal .jp-InputArea-editor {{ display: block; }}
 .reveal .jp-InputArea-editor {{ max-height: {CODE_MAX}px; overflow-y: auto; }}
-.reveal .jp-OutputArea-output pre {{ max-height: {OUTPUT_MAX}px; overflow-y: auto; }}
+.reveal .jp-OutputArea-output pre, .reveal .jp-RenderedHTMLCommon.jp-OutputArea-output {{
+  max-height: {OUTPUT_MAX}px; overflow-y: auto; }}
 .reveal .jp-OutputArea-output img {{ max-height: {IMAGE_MAX}px; width: auto; max-width: 100%; }}
 .reveal section img {{ margin: 0; }}
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
@@ -80,7 +81,7 @@ def _output_height(output) -> int:
         else:
             width, height = _png_size(data["image/png"]) or (640, 480)
         return min(IMAGE_MAX, height * min(1.0, WIDTH / width)) + 10
-    if output.output_type == "error":
+    if output.output_type == "error" or "text/html" in data:  # tables and tracebacks: assume the cap
         return OUTPUT_MAX + 10
     text = data.get("text/plain", "")
     return min(OUTPUT_MAX, 24 * _lines(text, 80)) + 10 if text else 0
