@@ -96,7 +96,7 @@ class Page:
 SLIDE_STATE = """() => {
   const R = %s, slide = R.getCurrentSlide();
   const visible = [...slide.querySelectorAll('*')].some(e => e.closest('aside.notes') === null &&
-      (e.matches('img, svg, canvas, mjx-container, .MathJax_CHTML') || (e.children.length === 0 && e.innerText && e.innerText.trim())));
+      (e.matches('img, svg, canvas, .MathJax_CHTML') || (e.children.length === 0 && e.innerText && e.innerText.trim())));
   return {indices: R.getIndices(), tall: slide.scrollHeight * R.getScale(), last: R.isLastSlide(),
           more: R.availableFragments().next, visible: visible, text: slide.innerText.slice(0, 60)};
 }""" % REVEAL
@@ -128,7 +128,8 @@ def check_deck(browser, url: str, screenshot: Path | None = None) -> tuple[list[
             if not state["visible"]:
                 tab.problems.append(f"{where} shows nothing")
             if state["tall"] > VIEWPORT["height"]:
-                tab.problems.append(f"{where} is {state['tall']:.0f} px tall, more than the {VIEWPORT['height']} px viewport")
+                tab.problems.append(f"{where} is {state['tall']:.0f} px tall, "
+                                    f"more than the {VIEWPORT['height']} px viewport")
         if state["last"] and not state["more"]:
             break
         page.evaluate(f"() => {REVEAL}.next()")
@@ -151,6 +152,10 @@ def _png(height_inches: float) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _stream(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
 def _executed_notebook():
     new_md, new_code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     long_prose = " ".join(f"Sentence {i} explains one more detail of the method at some length." for i in range(12))
@@ -158,11 +163,11 @@ def _executed_notebook():
     cells = [
         new_md("# 99 · A long deck\n\nThe title slide says what the notebook teaches in one sentence."),
         new_md(f"## Overview\n\n{long_prose}\n\n- a short list item\n- another one, with math $x^2 + y^2$"),
-        new_code(long_code, outputs=[nbformat.v4.new_output("stream", name="stdout", text="\n".join(map(str, range(60))))]),
-        new_code("# NBVAL_CHECK_OUTPUT\nprint((28, 28))", outputs=[nbformat.v4.new_output("stream", name="stdout", text="(28, 28)\n")]),
+        new_code(long_code, outputs=[_stream("\n".join(map(str, range(60))))]),
+        new_code("# NBVAL_CHECK_OUTPUT\nprint((28, 28))", outputs=[_stream("(28, 28)\n")]),
         new_md("### A figure\n\n$$\\frac{W - F + 2P}{S} + 1$$"),
-        *[new_code(f"plot({i})", outputs=[nbformat.v4.new_output("display_data", data={"image/png": _png(h), "text/plain": "<Figure>"})])
-          for i, h in enumerate((4, 9, 3))],
+        *[new_code(f"plot({i})", outputs=[nbformat.v4.new_output(
+            "display_data", data={"image/png": _png(h), "text/plain": "<Figure>"})]) for i, h in enumerate((4, 9, 3))],
         new_md("Only the lecturer reads this."),
         new_md("## Exercises\n\n**1.** Do it again."),
         new_code("print('the answer')"),
@@ -249,7 +254,8 @@ def test_the_built_site(browser):
             page_tab.open(link).wait_for_load_state("load")
             back = page_tab.page.eval_on_selector_all("a[href^='file:'], a[href^='..']", "els => els.map(e => e.href)")
             problems += [f"{target.name}: {p}" for p in page_tab.problems]
-            problems += [f"{target.name}: broken link {b}" for b in back if not Path(unquote(urlparse(b).path)).exists()]
+            problems += [f"{target.name}: broken link {b}" for b in back
+                         if not Path(unquote(urlparse(b).path)).exists()]
             page_tab.close()
     problems += [f"deck not linked from the index: {d.name}" for d in decks if d not in linked]
     assert problems == [], json.dumps(problems, indent=1)

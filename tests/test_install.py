@@ -100,7 +100,7 @@ def test_a_colab_like_environment_would_keep_its_tensorflow_and_only_upgrade_ker
 
 
 @pytest.mark.skipif(os.environ.get("UDL_COLAB_CHECK") != "1",
-                    reason="installs a real TensorFlow (minutes, ~600 MB): run with UDL_COLAB_CHECK=1 (make colab-check)")
+                    reason="installs a real TensorFlow (minutes, ~600 MB): UDL_COLAB_CHECK=1 (make colab-check) runs it")
 def test_installing_into_a_venv_with_real_tensorflow_keeps_it_and_keras_trains(tmp_path):
     python = _fresh_venv(tmp_path / "venv")
     pins = [f"{name}=={version}" for name, version in COLAB_LIKE.items()]

@@ -27,7 +27,8 @@ def assets(tmp_path):
 
 def pyproject(tmp_path, url):
     path = tmp_path / "pyproject.toml"
-    path.write_text(f'[project]\nname = "x"\n[project.urls]\nRepository = "{url}"\n' if url else '[project]\nname = "x"\n')
+    urls = f'[project.urls]\nRepository = "{url}"\n' if url else ""
+    path.write_text('[project]\nname = "x"\n' + urls)
     return path
 
 
@@ -69,8 +70,8 @@ def test_build_site_writes_index_pages_slides_and_student_editions(tmp_path, ass
     nbformat.write(executed, tmp_path / "build" / "notebooks" / "99_tiny.ipynb")
     results = tmp_path / "results"
     results.mkdir()
-    (results / "99_tiny.json").write_text(json.dumps({"notebook": "99_tiny", "profile": "quick", "data": {"mnist": "mirror"},
-                                                      "metrics": {"test_accuracy": 0.98765}}))
+    (results / "99_tiny.json").write_text(json.dumps({"notebook": "99_tiny", "profile": "quick",
+                                                      "data": {"mnist": "mirror"}, "metrics": {"test_accuracy": 0.98765}}))
     monkeypatch.setenv("UDL_RESULTS_DIR", str(results))
     index = site.build_site([source], tmp_path / "build", assets).read_text(encoding="utf-8")
     assert "99 · Tiny course" in index and "Count pixels by hand." in index and "mnist (mirror)" in index
@@ -87,7 +88,8 @@ def test_build_site_writes_index_pages_slides_and_student_editions(tmp_path, ass
 
 def test_nbval_save_keeps_the_notebook_as_nbval_ran_it(tmp_path):
     source = tmp_path / "99_saved.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[md("# T"), code("print(6 * 7)"), code("import time\ntime.sleep(0.3)")]), source)
+    cells = [md("# T"), code("print(6 * 7)"), code("import time\ntime.sleep(0.3)")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), source)
     env = {**os.environ, "UDL_SAVE_EXECUTED": str(tmp_path / "out"), "UDL_PROFILE": "quick"}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", str(source), "--nbval-lax", "--nbval-current-env",
                            "-p", "no:cacheprovider", "-p", "udl.nbval_save"], env=env, capture_output=True, text=True,

@@ -49,13 +49,15 @@ def orphans(nb) -> list[str]:
 
 
 def exercises(nb) -> int:
-    return sum(len(re.findall(r"^\*\*\d+\.|^#+ Exercise", c.source, re.M)) for c in nb.cells if c.cell_type == "markdown")
+    prompts = re.compile(r"^\*\*\d+\.|^#+ Exercise", re.M)  # "**1. ..." or "### Exercise 1"
+    return sum(len(prompts.findall(c.source)) for c in nb.cells if c.cell_type == "markdown")
 
 
 def test_the_orphan_check_catches_a_name_only_a_solution_defined():
     solution = nbformat.v4.new_code_cell("answer = 42\ndef helper():\n    return 1")
     solution.metadata["tags"] = ["solution"]
-    nb = nbformat.v4.new_notebook(cells=[solution, nbformat.v4.new_code_cell("%time x = 1\nprint(answer, helper(), x)")])
+    later = nbformat.v4.new_code_cell("%time x = 1\nprint(answer, helper(), x)")
+    nb = nbformat.v4.new_notebook(cells=[solution, later])
     assert orphans(nb) == ["cell 1 uses answer", "cell 1 uses helper"]
     nb.cells.insert(0, nbformat.v4.new_code_cell("answer = 0"))  # defined outside the solution too: fine
     assert orphans(nb) == ["cell 2 uses helper"]

@@ -4,7 +4,8 @@
 - `refresh` re-executes a committed notebook in the quick profile and keeps only the outputs nbval
   compares (cells whose first line is ``# NBVAL_CHECK_OUTPUT``), so committed notebooks stay small.
 - `student_edition` drops the cells tagged ``solution``; `slides` renders an executed notebook as reveal.js
-  slides, figures included.
+  slides laid out by `udl.slides`, figures included; `to_html` a page. Both hide test markers and prompts
+  and load their scripts from a local ``assets`` folder (see `check_assets`) when given one.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def run(paths: list[Path], build: Path = Path("build"), cell_timeout: int | None
         (build / "notebooks").mkdir(parents=True, exist_ok=True)
         nb.metadata["udl"] = {"seconds": round(seconds[name], 1), "profile": os.environ.get("UDL_PROFILE", "full")}
         nbformat.write(nb, build / "notebooks" / path.name)
-        to_html(nb, build / "html" / f"{name}.html")
+        assets = build / "assets" if (build / "assets" / _ASSET_FILES[0]).is_file() else None  # once site/slides ran
+        to_html(nb, build / "html" / f"{name}.html", assets)
         print(f"  {'FAILED' if error else 'done'} in {seconds[name]:.0f} s", flush=True)
     return seconds, errors
 

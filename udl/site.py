@@ -21,8 +21,8 @@ VENDOR = REPO / "vendor" / "node_modules"
 # What the pages need from each npm package (MathJax: the TeX input and CommonHTML output with its TeX fonts).
 ASSET_PATHS = (
     "reveal.js/dist", "reveal.js/plugin/notes", "jquery/dist/jquery.min.js", "requirejs/require.js",
-    "mathjax/MathJax.js", "mathjax/config/TeX-AMS_CHTML-full.js", "mathjax/config/Safe.js", "mathjax/extensions", "mathjax/jax/input/TeX",
-    "mathjax/jax/output/CommonHTML", "mathjax/jax/element", "mathjax/fonts/HTML-CSS/TeX/woff",
+    "mathjax/MathJax.js", "mathjax/config/TeX-AMS_CHTML-full.js", "mathjax/config/Safe.js", "mathjax/extensions",
+    "mathjax/jax/input/TeX", "mathjax/jax/output/CommonHTML", "mathjax/jax/element", "mathjax/fonts/HTML-CSS/TeX/woff",
     "mathjax/localization/en",
 )
 
@@ -63,7 +63,8 @@ def describe(nb) -> tuple[str, str]:
 
 
 def _metrics(entry: dict) -> str:
-    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in entry.get("metrics", {}).items())
+    metrics = entry.get("metrics", {}).items()
+    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics)
 
 
 def _row(stem: str, nb, entry: dict, seconds, colab: str | None, build: Path) -> str:
@@ -84,7 +85,8 @@ PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #ddd; padding: .5em; vertical-align: top; text-align: left; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .5em; vertical-align: top; text-align: left; }}
 .teaches {{ color: #555; font-size: .9em; }}
 </style></head>
 <body><h1>{title}</h1>
@@ -130,5 +132,6 @@ def build_site(paths: list[Path], build: Path = Path("build"), source: Path = VE
         notebooks.to_html(executed, build / "html" / f"{Path(path).stem}.html", assets, index="../index.html")
         notebooks.slides(executed, build / "slides" / f"{Path(path).stem}.slides.html", assets)
         (build / "student").mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebooks.student_edition(nbformat.read(path, as_version=4)), build / "student" / Path(path).name)
+        student = notebooks.student_edition(nbformat.read(path, as_version=4))
+        nbformat.write(student, build / "student" / Path(path).name)
     return index(build, paths, results.read_all())
