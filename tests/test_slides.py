@@ -41,13 +41,43 @@ def test_headings_start_slides_and_sub_slides_and_code_after_an_explanation_is_a
                                       ("-", "z = 3")]  # a bare heading explains nothing: no fragment
 
 
-def test_a_slide_that_would_overflow_continues_on_a_sub_slide():
-    tall = "\n".join(f"row_{i} = {i}" for i in range(13))  # 13 lines: about 350 layout pixels
-    nb = notebook(md("## Part"), code(tall), code(tall), code(tall))
-    deck = slides.deck(nb)
-    assert [k for k, _ in kinds(deck)] == ["slide", "-", "subslide", "subslide"]
-    filled = [slides.height(c) for c in deck.cells]
-    assert filled[0] + filled[1] <= slides.BUDGET < filled[0] + filled[1] + filled[2]
+def groups(deck) -> list[int]:
+    """The estimated height of each slide and sub-slide of a deck."""
+    heights = []
+    for cell in deck.cells:
+        kind = cell.metadata["slideshow"]["slide_type"]
+        if kind in ("slide", "subslide") or not heights:
+            heights.append(0)
+        heights[-1] += 0 if kind == "notes" else slides.height(cell)
+    return heights
+
+
+def test_a_slide_that_would_overflow_continues_on_sub_slides_that_fit():
+    tall = "\n".join(f"row_{i} = {i}" for i in range(9))  # 9 lines: about 250 layout pixels
+    deck = slides.deck(notebook(md("## Part"), *[code(tall) for _ in range(5)]))
+    assert [k for k, _ in kinds(deck)].count("subslide") >= 2
+    assert all(h <= slides.BUDGET for h in groups(deck)) and sum(groups(deck)) > 2 * slides.BUDGET
+
+
+def test_markdown_taller_than_a_slide_is_split_at_list_items():
+    items = "\n".join(f"- point {i}: " + "words " * 20 for i in range(14))
+    deck = slides.deck(notebook(md(f"## Summary\n\n{items}\n\nA closing line.")))
+    texts = [c.source for c in deck.cells]
+    assert len(texts) >= 2 and texts[0].startswith("## Summary\n\n- point 0") and texts[-1].endswith("A closing line.")
+    assert [k for k, _ in kinds(deck)][1:] == ["subslide"] * (len(texts) - 1)
+    assert "\n".join(texts).count("- point") == 14 and "\n\n- point 1:" not in texts[0]  # items stay one tight list
+    assert all(h <= slides.BUDGET for h in groups(deck))
+    assert len({c.id for c in deck.cells}) == len(deck.cells)
+
+
+def test_consecutive_stdout_is_one_output_and_all_outputs_are_capped_together():
+    epochs = [stream(f"Epoch {i}/8\n") for i in range(8)]
+    deck = slides.deck(notebook(md("# T"), code("fit()", outputs=epochs)))
+    assert [o.text for o in deck.cells[1].outputs] == ["".join(f"Epoch {i}/8\n" for i in range(8))]
+    figure = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                                    metadata={"image/png": {"width": 600, "height": 400}})
+    many = code("plot()", outputs=[figure] * 4)
+    assert slides.height(many) == slides.height(code("plot()")) + slides.OUTPUTS_MAX
 
 
 def test_long_prose_goes_to_the_notes_and_keeps_its_first_sentence():

@@ -26,7 +26,9 @@ PROSE_WORDS = 45          # a paragraph longer than this goes to the speaker not
 BUDGET = 600              # layout pixels of a 700-pixel slide that cells may fill (the rest: margins, controls)
 TAIL = 660                # ... and a short remark after a cell's output may still join it
 WIDTH = 900               # layout pixels a cell may use
-CODE_MAX, OUTPUT_MAX, IMAGE_MAX = 300, 260, 400  # caps in SLIDE_CSS (layout pixels); taller content scrolls
+# Caps in SLIDE_CSS (layout pixels): a code box, one text output, one figure, all of a cell's outputs together.
+# Taller content scrolls inside its box, so that no cell is taller than a slide.
+CODE_MAX, OUTPUT_MAX, IMAGE_MAX, OUTPUTS_MAX = 260, 240, 360, 380
 
 SLIDE_CSS = f"""
 .reveal .slides {{ text-align: left; }}
@@ -35,6 +37,7 @@ SLIDE_CSS = f"""
 .reveal .jp-OutputArea-output pre, .reveal .jp-RenderedHTMLCommon.jp-OutputArea-output {{
   max-height: {OUTPUT_MAX}px; overflow-y: auto; }}
 .reveal .jp-OutputArea-output img {{ max-height: {IMAGE_MAX}px; width: auto; max-width: 100%; }}
+.reveal .jp-Cell-outputWrapper {{ max-height: {OUTPUTS_MAX}px; overflow-y: auto; }}
 .reveal section img {{ margin: 0; }}
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
 """
@@ -105,7 +108,7 @@ def height(cell) -> int:
     if cell.cell_type != "code":
         return 30 * _lines(cell.source, 75)
     code = min(CODE_MAX, 25 * _lines(cell.source, 78)) + 24
-    return code + sum(_output_height(o) for o in cell.get("outputs", []))
+    return code + min(OUTPUTS_MAX, sum(_output_height(o) for o in cell.get("outputs", [])))
 
 
 def _split_prose(text: str) -> tuple[str, str]:
@@ -121,6 +124,52 @@ def _split_prose(text: str) -> tuple[str, str]:
         else:
             shown.append(block)
     return "\n\n".join(shown), "\n\n".join(notes)
+
+
+_LIST_ITEM = re.compile(r"\s*([-*]|\d+\.)\s")
+
+
+def _chunks(text: str) -> list[str]:
+    """Split markdown taller than a slide at paragraphs and list items into pieces that fit one each."""
+    chunks, current, last_item = [], "", False
+    for block in re.split(r"\n\s*\n", text.strip()):
+        units = re.split(r"\n(?=(?:[-*]|\d+\.)\s)", block) if _LIST_ITEM.match(block) else [block]
+        for unit in units:
+            item = bool(_LIST_ITEM.match(unit))
+            joined = current + ("\n" if item and last_item else "\n\n") + unit if current else unit
+            shown = any(line.strip() and not line.startswith("#") for line in current.splitlines())
+            if shown and _markdown_height(joined) > BUDGET:
+                chunks.append(current)
+                joined = unit
+            current, last_item = joined, item
+    return chunks + [current]
+
+
+def _coalesce(outputs) -> list:
+    """Drop stderr and join consecutive stdout outputs (Keras prints each epoch's line as one)."""
+    merged = []
+    for output in outputs:
+        if output.output_type == "stream" and output.name == "stderr":
+            continue
+        if output.output_type == "stream" and merged and merged[-1].output_type == "stream":
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
+def _pieces(cell):
+    """Yield (cell, speaker notes) for one notebook cell: markdown split to fit, code with its outputs tidied."""
+    if cell.cell_type == "code":
+        cell.outputs = _coalesce(cell.outputs)
+        yield cell, ""
+        return
+    if cell.cell_type != "markdown":
+        yield cell, ""
+        return
+    shown, notes = _split_prose(cell.source)
+    for number, chunk in enumerate(_chunks(shown)):
+        yield _new_cell(cell, chunk, "-", new_id=number > 0), notes if number == 0 else ""
 
 
 def _new_cell(cell, source: str, slide_type: str, new_id: bool = False):
@@ -148,26 +197,23 @@ def deck(nb):
         if NOTES_TAG in tags:
             cells.append(_new_cell(cell, cell.source, "notes"))
             continue
-        notes = ""
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-        elif cell.cell_type == "markdown":
-            cell.source, notes = _split_prose(cell.source)
-        text, size = cell.source.lstrip(), height(cell)
-        if cell.cell_type == "markdown" and text.startswith(("# ", "## ")):
-            kind, filled = "slide", 0
-        elif cell.cell_type == "markdown" and text.startswith("### ") or filled + size > _room(cell, previous, size):
-            kind, filled = ("subslide", 0) if filled else ("-", filled)
-        elif cell.cell_type == "code" and previous == "explanation":
-            kind = "fragment"
-        else:
-            kind = "-"
-        filled += size
-        explains = cell.cell_type == "markdown" and any(not line.startswith("#") and line.strip()
-                                                        for line in cell.source.splitlines())
-        previous = "explanation" if explains else cell.cell_type
-        cells.append(_new_cell(cell, cell.source, kind))
-        if notes:
-            cells.append(_new_cell(cell, notes, "notes", new_id=True))
+        for piece, notes in _pieces(cell):
+            text, size = piece.source.lstrip(), height(piece)
+            if piece.cell_type == "markdown" and text.startswith(("# ", "## ")):
+                kind, filled = "slide", 0
+            elif piece.cell_type == "markdown" and text.startswith("### ") or \
+                    filled + size > _room(piece, previous, size):
+                kind, filled = ("subslide", 0) if filled else ("-", filled)
+            elif piece.cell_type == "code" and previous == "explanation":
+                kind = "fragment"
+            else:
+                kind = "-"
+            filled += size
+            explains = piece.cell_type == "markdown" and any(not line.startswith("#") and line.strip()
+                                                             for line in piece.source.splitlines())
+            previous = "explanation" if explains else piece.cell_type
+            cells.append(_new_cell(piece, piece.source, kind))
+            if notes:
+                cells.append(_new_cell(piece, notes, "notes", new_id=True))
     nb.cells = cells
     return nb
