@@ -38,6 +38,7 @@ SLIDE_CSS = f"""
   max-height: {OUTPUT_MAX}px; overflow-y: auto; }}
 .reveal .jp-OutputArea-output img {{ max-height: {IMAGE_MAX}px; width: auto; max-width: 100%; }}
 .reveal .jp-Cell-outputWrapper {{ max-height: {OUTPUTS_MAX}px; overflow-y: auto; }}
+.reveal .jp-RenderedHTMLCommon.jp-OutputArea-output pre {{ font-size: 14px; }}
 .reveal section img {{ margin: 0; }}
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
 """
