@@ -39,10 +39,6 @@ def isolate(tmp_path, monkeypatch):
     monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", str(TIMEOUT))
     if "udl.data" in sys.modules:  # the record of datasets loaded in this process is per test
         monkeypatch.setattr(sys.modules["udl.data"], "_loaded", {})
-    if "pooch" in sys.modules:  # pooch's log handler keeps the stderr of the test that imported it, closed since
-        for handler in sys.modules["pooch"].get_logger().handlers:
-            if getattr(handler, "stream", None) is not None:
-                monkeypatch.setattr(handler, "stream", sys.stderr)
 
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 

@@ -18,8 +18,9 @@ CONTENT = b"udl test payload\n" * 4096  # 69,632 bytes
 
 
 def tree(folder: Path) -> set[str]:
-    """Every path under `folder` (files, folders, links, hidden temp files), relative."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")} if folder.exists() else set()
+    """Every path under `folder` (files, folders, links, hidden temp files), relative; not the lock files."""
+    paths = {p.relative_to(folder).as_posix() for p in folder.rglob("*")} if folder.exists() else set()
+    return {p for p in paths if p != ".locks" and "/.locks" not in "/" + p}
 
 
 # ---------------------------------------------------------------- fetch

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -34,6 +36,32 @@ def positive_int(arg: str, value, allow_none: bool = False):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise fail(arg, "a positive integer" + (" or None" if allow_none else ""), value)
     return int(value)
+
+
+def number(arg: str, value, low=None, high=None) -> int | float:
+    """Return `value` as a Python int or float if it is a finite number (in [low, high] when given), else raise.
+
+    Scalar arrays and tensors are accepted; booleans, strings, NaN and infinities are not.
+    """
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # a scalar array; larger ones are refused below
+        value = value.item()
+    bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise fail(arg, "a finite number" + bounds, value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise fail(arg, "a finite number" + bounds, value)
+    return value
+
+
+def positive_number(arg: str, value) -> float:
+    """Return `value` as a float if it is a finite number greater than 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise fail(arg, "a positive number", value, TypeError)
+    if not (math.isfinite(value) and value > 0):
+        raise fail(arg, "a finite positive number", value)
+    return float(value)
 
 
 def image_batch(arg: str, images, channels=(1, 3)) -> np.ndarray:

@@ -18,6 +18,7 @@ import tensorflow as tf
 import keras
 
 from udl._checks import fail, image_batch, one_of, positive_int
+from udl._checks import number as _number
 
 _PRESETS = {
     "none": "no augmentation: images pass through unchanged",
@@ -262,14 +263,6 @@ def _image(image) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (1, 3, 4)) or 0 in array.shape:
         raise fail("image", "one image of shape (H, W) or (H, W, C) with C in (1, 3, 4)", array)
     return array
-
-
-def _number(arg: str, value, low=None, high=None) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or (low is not None and value < low) or (high is not None and value > high):
-        bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
-        raise fail(arg, "a number" + bounds, value)
-    return float(value)
 
 
 def _like(result: np.ndarray, image: np.ndarray) -> np.ndarray:

@@ -12,41 +12,22 @@ udl is installed elsewhere). `make run` prints `table()` after executing the not
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
+import tempfile
 import time
 from pathlib import Path
 
+from udl import data, runtime, settings
 from udl._checks import fail
+from udl._checks import number as _number
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def results_dir() -> Path:
-    """Return the folder results are written to."""
-    raw = os.environ.get("UDL_RESULTS_DIR", "").strip()
-    if raw:
-        return Path(raw).expanduser()
-    repo = Path(__file__).resolve().parents[1]
-    base = repo if (repo / "pyproject.toml").exists() else Path.cwd()
-    return base / "build" / "results"
-
-
-def _number(key: str, value):
-    if hasattr(value, "numpy"):
-        value = value.numpy()
-    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # a scalar array; larger ones are refused below
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise fail(key, "a finite number", value)
-    return value
+results_dir = settings.results_dir  # the folder results are written to (UDL_RESULTS_DIR)
 
 
 def record(notebook: str, **metrics) -> Path:
     """Write `metrics` (name=number) for `notebook`, with the profile and data sources in use; return the file."""
-    from udl import data, runtime
-
     if not isinstance(notebook, str) or not NAME.match(notebook):
         raise fail("notebook", "a name of letters, digits, '_', '.' or '-' (e.g. '02_mnist_mlp_to_cnn')", notebook)
     if not metrics:
@@ -62,9 +43,14 @@ def record(notebook: str, **metrics) -> Path:
     folder = results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entry, indent=1))
-    os.replace(tmp, path)
+    # A temporary name of this process's own, so that notebooks recording at once never share one.
+    handle, tmp = tempfile.mkstemp(prefix=f".{notebook}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(json.dumps(entry, indent=1))
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     print("recorded " + ", ".join(f"{k} = {_fmt(v)}" for k, v in entry["metrics"].items()))
     return path
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-DIGITS = [str(d) for d in range(10)]
+DIGITS = tuple(str(d) for d in range(10))  # the class names of mnist and fsdd
 SPOKEN_DIGITS = Path(__file__).resolve().parent / "_data" / "spoken_digits.npz"
 
 # cifar10: one class per photograph bundled inside the scikit-image wheel, (loader, crop box or None).

@@ -16,22 +16,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from udl._checks import fail, positive_int
+from udl._checks import fail, positive_int, positive_number
 
 RULE_OF_THUMB = 1e-3
 RULE_OF_THUMB_BAND = (1e-4, 1e-2)
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _positive_float(arg: str, value) -> float:
-    """Return `value` as a float if it is a finite positive number, else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise fail(arg, "a positive number", value, TypeError)
-    if not (math.isfinite(value) and value > 0):
-        raise fail(arg, "a finite positive number", value)
-    return float(value)
 
 
 def _check_model(model, arg: str = "model") -> keras.Model:
@@ -169,7 +160,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     _check_model(model)
     if not getattr(model, "compiled", False) or model.optimizer is None or model.loss is None:
         raise fail("model", "a compiled model (call model.compile(optimizer=..., loss=...) first)", model)
-    min_lr, max_lr = _positive_float("min_lr", min_lr), _positive_float("max_lr", max_lr)
+    min_lr, max_lr = positive_number("min_lr", min_lr), positive_number("max_lr", max_lr)
     if min_lr >= max_lr:
         raise fail("min_lr", f"smaller than `max_lr`={max_lr:g}", min_lr)
     steps = positive_int("steps", steps)
@@ -179,7 +170,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     window = 2 * max(1, steps // 25) + 1 if window is None else positive_int("window", window)
     if window % 2 == 0:
         raise fail("window", "an odd number of steps", window)
-    if _positive_float("diverge_factor", diverge_factor) <= 1:
+    if positive_number("diverge_factor", diverge_factor) <= 1:
         raise fail("diverge_factor", "a number greater than 1", diverge_factor)
     if isinstance(x, tf.data.Dataset):
         if y is not None:
