@@ -340,8 +340,8 @@ def extract(archive: Path, dest: Path, keep=None, *, max_bytes: int = MAX_EXTRAC
             elif tarfile.is_tarfile(archive):
                 _untar(archive, work, keep, max_bytes, max_members)
             else:
-                raise CorruptArchiveError(f"Refusing to extract {archive}: it is neither a tar nor a zip archive "
-                                          f"(or it is damaged).")
+                raise CorruptArchiveError(f"Refusing to extract {archive}: it is not a tar or zip archive, or it is "
+                                          f"truncated or damaged.")
             if dest.is_dir() and not dest.is_symlink():
                 shutil.rmtree(dest)
             os.replace(work, dest)
