@@ -308,15 +308,20 @@ def fill_cache(name: str, force: bool = False) -> Path:
     Processes sharing a cache take turns (an inter-process lock per dataset): the first downloads, the others
     find its result. A damaged cached copy (see `verify`) is downloaded again.
     """
-    entry, root = spec(name), cache_dir()
+    return _fill(spec(name), force)[0]
+
+
+def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
+    """Fill the cache with `entry` unless it is there (or force); return its path and whether this process did."""
+    name, root = entry.name, cache_dir()
     if not force and _cached(entry):
-        return root / entry.path
+        return root / entry.path, False
     if offline():
         raise DownloadError(f"Cannot download {name}: downloads are switched off (UDL_OFFLINE=1).")
     root.mkdir(parents=True, exist_ok=True)
     with locked(root / name):
         if not force and _cached(entry):  # another process filled it while this one waited
-            return root / entry.path
+            return root / entry.path, False
         manifest = _manifest(root, name)
         manifest.unlink(missing_ok=True)
         download._clean_leftovers(root / entry.path)
@@ -332,7 +337,7 @@ def fill_cache(name: str, force: bool = False) -> Path:
             os.replace(tmp, manifest)
         finally:
             Path(tmp).unlink(missing_ok=True)
-    return root / entry.path
+    return root / entry.path, True
 
 
 def verify(name: str) -> str:
@@ -376,7 +381,9 @@ def _resolve(entry: Spec) -> tuple[dict, str, str, str]:
         reasons.append("downloads off (UDL_OFFLINE=1)")
     else:
         try:
-            path = fill_cache(entry.name, force=bool(damaged) and _cache_state(entry) != "ok")
+            path, downloaded = _fill(entry, force=False)  # a damaged copy is not `_cached`: filled again
+            if not downloaded:  # another process sharing the cache filled it meanwhile
+                return entry.read(path), "cache", str(path), ""
             return entry.read(path), "download", entry.url, f"{damaged}: downloaded again." if damaged else ""
         except (DownloadError, UnsafeArchiveError, formats.MirrorFormatError) as exc:
             reasons.append(f"download failed: {getattr(exc, 'reason', '') or exc}")
