@@ -35,14 +35,14 @@ def good_images(n_train=6, n_test=3):
 
 # (dataset, damage(mirror) -> the damaged path, words in the message)
 CASES = {
-    "npz-truncated": ("mnist", lambda m: (cut(m / "mnist.npz"), m / "mnist.npz")[1], "readable NumPy .npz"),
-    "npz-tail-cut": ("mnist", lambda m: (cut(m / "mnist.npz", 0.97), m / "mnist.npz")[1], "readable NumPy .npz"),
+    "npz-truncated": ("mnist", lambda m: (cut(m / "mnist.npz"), m / "mnist.npz")[1], "NumPy .npz archive of plain"),
+    "npz-tail-cut": ("mnist", lambda m: (cut(m / "mnist.npz", 0.97), m / "mnist.npz")[1], "NumPy .npz archive of plain"),
     "npz-junk": ("mnist", lambda m: ((m / "mnist.npz").write_bytes(b"junk" * 100), m / "mnist.npz")[1],
-                 "readable NumPy .npz"),
+                 "NumPy .npz archive of plain"),
     "npy-not-npz": ("mnist", lambda m: (np.save(m / "x.npy", np.zeros(3)), (m / "x.npy").replace(m / "mnist.npz"),
                                         m / "mnist.npz")[2], "a single array"),
     "npz-object-array": ("mnist", lambda m: (npz(m / "mnist.npz", **dict(good_images(), x_train=np.array(
-        [None, 1], dtype=object))), m / "mnist.npz")[1], "plain (not object) arrays"),
+        [None, 1], dtype=object))), m / "mnist.npz")[1], "NumPy .npz archive of plain (not object) arrays"),
     "npz-missing-key": ("mnist", lambda m: (npz(m / "mnist.npz", x_train=np.zeros((2, 28, 28), np.uint8)),
                                             m / "mnist.npz")[1], "expected the keys"),
     "npz-float-images": ("mnist", lambda m: (npz(m / "mnist.npz", **dict(good_images(), x_test=np.zeros(
@@ -58,9 +58,9 @@ CASES = {
     "npz-swapped-for-cifar": ("mnist", lambda m: (write_images(m / "mnist.npz", (32, 32, 3), 4, 2),
                                                   m / "mnist.npz")[1], "shape (N, 28, 28)"),
     "npz-is-a-folder": ("mnist", lambda m: (replace_with_folder(m / "mnist.npz"), m / "mnist.npz")[1],
-                        "readable NumPy .npz"),
+                        "NumPy .npz archive of plain"),
     "cifar-truncated": ("cifar10", lambda m: (cut(m / "cifar10.npz", 0.8), m / "cifar10.npz")[1],
-                        "readable NumPy .npz"),
+                        "NumPy .npz archive of plain"),
     "review-not-utf8": ("imdb", lambda m: ((m / "imdb/train/pos/0_7.txt").write_bytes(b"caf\xe9 ok"),
                                            m / "imdb/train/pos/0_7.txt")[1], "expected UTF-8 text"),
     "review-is-a-folder": ("imdb", lambda m: (replace_with_folder(m / "imdb/test/neg/1_2.txt"),
