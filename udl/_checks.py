@@ -81,6 +81,8 @@ def class_labels(arg: str, y) -> np.ndarray:
     array = np.asarray(y) if not hasattr(y, "numpy") else y.numpy()
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating) or array.dtype == bool):
         raise fail(arg, "integer labels (N,) or float class scores (N, K)", y, TypeError)
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise fail(arg, "finite labels or class scores (no NaN or infinity)", y)
     if array.ndim == 2 and array.shape[1] == 1 and np.issubdtype(array.dtype, np.floating):
         array = array[:, 0] > 0.5
     elif array.ndim == 2:

@@ -43,6 +43,8 @@ def _check_array_input(model: keras.Model, x, arg: str = "x") -> np.ndarray:
     array = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     if array.ndim == 0 or len(array) == 0 or not np.issubdtype(array.dtype, np.number):
         raise fail(arg, "a non-empty numeric array with one example per row", array)
+    if not np.isfinite(array).all():
+        raise fail(arg, "an array of finite values (no NaN or infinity)", array)
     if len(model.inputs) != 1:
         raise fail("model", "a model with a single input", model)
     expected = tuple(model.inputs[0].shape[1:])
@@ -180,6 +182,8 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
         if y is None:
             raise fail("y", "an array of targets when `x` is an array", y)
         y = np.asarray(y)
+        if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
+            raise fail("y", "targets of finite values (no NaN or infinity)", y)
         if len(y) != len(x):
             raise fail("y", f"an array with one target per example of `x` ({len(x)})", y)
         batch_size = min(batch_size, len(x))
@@ -202,7 +206,8 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
             diverged = True
             break
     if not raw:
-        raise fail("min_lr", "small enough for the first batch to give a finite loss", min_lr)
+        raise ValueError(f"The first batch gave a non-finite loss at `min_lr`={min_lr:g}: check the inputs and "
+                         f"targets for NaN or infinite values, then try a smaller `min_lr`")
     lrs, raw = lrs[:len(raw)], np.array(raw)
     smooth = _centred_mean(raw, window // 2)
     i_min = int(np.argmin(smooth))
