@@ -78,7 +78,16 @@ def _fmt(value) -> str:
 def read_all(folder: Path | None = None) -> list[dict]:
     """Return every recorded entry in `folder`, sorted by notebook name."""
     folder = Path(folder) if folder else results_dir()
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    entries = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(entry, dict) or not isinstance(entry.get("notebook"), str):
+                raise ValueError("no 'notebook' name in it")
+        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ValueError(f"{path} is not a results file written by `record` ({exc}); delete it or record again") from None
+        entries.append(entry)
+    return entries
 
 
 def table(entries: list[dict], seconds: dict[str, float] | None = None, errors: dict[str, str] | None = None) -> str:
