@@ -163,6 +163,12 @@ def preset(name: str, seed: int | None = None) -> keras.Sequential:
     The layers are random only in training (``model.fit``); in ``predict``/``evaluate`` they pass images through.
     Inputs are pixel values in [0, 255]. With ``seed=None`` the layer draws its seed from Python's RNG, so
     ``keras.utils.set_random_seed`` before building makes the output reproducible; an integer seeds it directly.
+
+    Example:
+
+    ```python
+    model = keras.Sequential([keras.Input((32, 32, 3)), augment.preset("cifar"), layers.Rescaling(1 / 255), ...])
+    ```
     """
     one_of("name", name, tuple(_PRESETS))
     seed = _seed("seed", seed)
@@ -216,6 +222,14 @@ def pipeline(x, y=None, preset: str = "none", batch_size: int = 32, shuffle: boo
 
     The random draws run in order (cheap) and the pixel work runs on whole batches in parallel
     (``num_parallel_calls=AUTOTUNE``), so the same seed gives the same batches however many cores run them.
+
+    Example:
+
+    ```python
+    train = augment.pipeline(cifar10.x_train, cifar10.y_train, preset="cifar", batch_size=128, normalize="unit")
+    images, labels = next(iter(train))     # one augmented batch: (128, 32, 32, 3) float32, (128,)
+    model.fit(train, epochs=EPOCHS)
+    ```
     """
     images = image_batch("x", _numeric_pixels("x", x))
     if y is not None:
