@@ -211,18 +211,25 @@ def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def _place(archive: Path, work: Path, path: PurePosixPath, name: str) -> Path:
-    """Create the folders above member `path` in `work`; refuse when they are files or lead outside; return its target."""
-    root, folder = os.path.realpath(work), work
+def _place(archive: Path, work: Path, path: PurePosixPath, name: str, made: set) -> Path:
+    """Create the folders above member `path` in `work`; refuse when they are files or lead outside; return its target.
+
+    `made` holds the plain folders created so far: nothing can replace them (a member of the same name is
+    refused as a clash), so they need no second check.
+    """
+    folder = work
     for part in path.parts[:-1]:
         folder = folder / part
+        if folder in made:
+            continue
         if os.path.islink(folder) or folder.exists():
-            if not _inside(root, os.path.realpath(folder)):
+            if not _inside(os.path.realpath(work), os.path.realpath(folder)):
                 raise _refuse(archive, f"member {name!r} would be written through a link that leaves the destination")
             if not folder.is_dir():
                 raise _refuse(archive, f"member {name!r} needs the folder {part!r}, which is a file in the archive")
         else:
             folder.mkdir()
+            made.add(folder)
     target = work.joinpath(*path.parts)
     if os.path.islink(target) or target.exists():
         kind = "folder" if target.is_dir() else "file or link"
@@ -258,7 +265,7 @@ def _hardlink(archive: Path, work: Path, target: Path, name: str, linkname: str,
 
 
 def _untar(archive: Path, work: Path, keep, max_bytes: int, max_members: int) -> None:
-    budget, declared = [max_bytes, max_bytes], 0
+    budget, declared, made = [max_bytes, max_bytes], 0, set()
     with tarfile.open(archive) as handle:
         for count, member in enumerate(handle, start=1):  # headers are read one by one: refused early
             if count > max_members:
@@ -276,10 +283,11 @@ def _untar(archive: Path, work: Path, keep, max_bytes: int, max_members: int) ->
                 continue
             if member.isdir():
                 target = work.joinpath(*path.parts)
-                if not target.is_dir() or target.is_symlink():
-                    _place(archive, work, path, member.name).mkdir()
+                if target not in made and (not target.is_dir() or target.is_symlink()):
+                    _place(archive, work, path, member.name, made).mkdir()
+                    made.add(target)
                 continue
-            target = _place(archive, work, path, member.name)
+            target = _place(archive, work, path, member.name, made)
             if member.issym():
                 _symlink(archive, work, target, member.name, member.linkname)
             elif member.islnk():
@@ -289,7 +297,7 @@ def _untar(archive: Path, work: Path, keep, max_bytes: int, max_members: int) ->
 
 
 def _unzip(archive: Path, work: Path, keep, max_bytes: int, max_members: int) -> None:
-    budget = [max_bytes, max_bytes]
+    budget, made = [max_bytes, max_bytes], set()
     with zipfile.ZipFile(archive) as handle:
         infos = handle.infolist()
         if len(infos) > max_members:
@@ -307,11 +315,14 @@ def _unzip(archive: Path, work: Path, keep, max_bytes: int, max_members: int) ->
             if (keep is not None and not keep(info.filename)) or not path.parts:
                 continue
             if info.is_dir():
-                if not work.joinpath(*path.parts).is_dir():
-                    _place(archive, work, path, info.filename).mkdir()
+                target = work.joinpath(*path.parts)
+                if target not in made and not target.is_dir():
+                    _place(archive, work, path, info.filename, made).mkdir()
+                    made.add(target)
                 continue
             with handle.open(info) as stream:
-                _write(archive, stream, _place(archive, work, path, info.filename), info.external_attr >> 16, budget)
+                target = _place(archive, work, path, info.filename, made)
+                _write(archive, stream, target, info.external_attr >> 16, budget)
 
 
 DAMAGED = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile)
