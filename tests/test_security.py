@@ -1,16 +1,13 @@
 """Hostile archives and servers (issue 9): escapes through links, special bits, size caps, damaged archives,
 slow-drip servers, unpinned downloads that must not stick, leftovers of killed processes. SECURITY.md refers here."""
 
-import io
 import os
 import signal
 import subprocess
 import sys
 import tarfile
 import time
-import zipfile
 
-import numpy as np
 import pytest
 
 from test_download import _malicious_tar_ids, make_tar, make_zip, malicious_tars, tree

@@ -57,12 +57,6 @@ def test_an_unclear_offline_value_is_refused_rather_than_read_as_online(monkeypa
         settings.offline()
 
 
-def test_a_bad_profile_is_named(monkeypatch):
-    monkeypatch.setenv("UDL_PROFILE", "fast")
-    with pytest.raises(SettingError, match="`UDL_PROFILE` must be 'quick' or 'full'.*received: 'fast'"):
-        settings.profile()
-
-
 def test_check_reads_all_six(monkeypatch, isolate):
     values = settings.check()
     assert list(values) == list(settings.NAMES) and len(values) == 6

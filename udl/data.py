@@ -331,13 +331,7 @@ def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
         entry.read(root / entry.path)  # validate before declaring the cache complete
         record = {"name": name, "url": entry.url, "path": entry.path, "sha256": _digest(root / entry.path),
                   "stamp": _stamp(root / entry.path)}
-        handle, tmp = tempfile.mkstemp(prefix=f".{manifest.name}.", suffix=".part", dir=root)
-        try:
-            with os.fdopen(handle, "w") as out:
-                out.write(json.dumps(record, indent=1))
-            os.replace(tmp, manifest)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        download.write_atomically(manifest, json.dumps(record, indent=1))
     return root / entry.path, True
 
 

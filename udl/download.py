@@ -88,6 +88,19 @@ def _clean_leftovers(path: Path) -> None:
             Path(leftover).unlink(missing_ok=True)
 
 
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` to `path` through a temporary file of this process's own, so readers never see half of it."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
 # ---------------------------------------------------------------- downloads
 def fetch(url: str, dest: Path, sha256: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES,
           progress: bool = True) -> Path:

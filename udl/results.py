@@ -12,15 +12,14 @@ udl is installed elsewhere). `make run` prints `table()` after executing the not
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
 from udl import data, runtime, settings
 from udl._checks import fail
 from udl._checks import number as _number
+from udl.download import write_atomically
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 results_dir = settings.results_dir  # the folder results are written to (UDL_RESULTS_DIR)
@@ -43,14 +42,7 @@ def record(notebook: str, **metrics) -> Path:
     folder = results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
-    # A temporary name of this process's own, so that notebooks recording at once never share one.
-    handle, tmp = tempfile.mkstemp(prefix=f".{notebook}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(entry, indent=1))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomically(path, json.dumps(entry, indent=1))  # safe when notebooks record at once
     print("recorded " + ", ".join(f"{k} = {_fmt(v)}" for k, v in entry["metrics"].items()))
     return path
 
