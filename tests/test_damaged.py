@@ -147,3 +147,16 @@ def test_the_manifest_is_written_last_so_a_fill_cut_short_is_not_used(server, mo
     assert server.count() == 1  # the file itself is whole: its pinned hash matched, so it was not fetched again
     assert files(isolate.cache) == ["mnist.manifest.json", "mnist.npz"]
     assert json.loads((isolate.cache / "mnist.manifest.json").read_text())["sha256"]
+
+
+def test_a_copied_cache_is_hashed_once_and_then_trusted_by_its_new_fingerprint(server, monkeypatch, sha, isolate,
+                                                                                 tmp_path):
+    serve_mnist(server, monkeypatch, sha)
+    data.fill_cache("mnist")
+    copy = tmp_path / "copied-cache"
+    shutil.copytree(isolate.cache, copy)  # new inodes and times: the fingerprint no longer matches
+    monkeypatch.setenv("UDL_CACHE_DIR", str(copy))
+    before = json.loads((copy / "mnist.manifest.json").read_text())["stamp"]
+    assert data.load("mnist", verbose=False).source == "cache"
+    after = json.loads((copy / "mnist.manifest.json").read_text())["stamp"]
+    assert after != before and after == data._stamp(copy / "mnist.npz") and server.count() == 1

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from test_download import _malicious_tar_ids, make_tar, make_zip, malicious_tars, tree
-from udl import data, download
+from udl import data
 from udl.download import CorruptArchiveError, DownloadError, UnsafeArchiveError, extract, fetch
 
 FILTERS = ["stdlib-filter", "no-stdlib-filter"]  # Python >= 3.11.4 has tarfile.data_filter; 3.11.0-3.11.3 do not

@@ -138,7 +138,11 @@ def _cache_state(entry: Spec) -> str:
         recorded, stamp = record["sha256"], record.get("stamp")
         if not path.exists():
             return f"{path} is missing"
-        if stamp == _stamp(path) or _digest(path) == recorded:
+        if stamp == _stamp(path):
+            return "ok"
+        if _digest(path) == recorded:  # the same content, copied or touched: remember the new fingerprint
+            with contextlib.suppress(OSError):
+                download.write_atomically(manifest, json.dumps(dict(record, stamp=_stamp(path)), indent=1))
             return "ok"
         return f"{path} differs from what was fetched"
     except (OSError, ValueError, KeyError, TypeError) as exc:
