@@ -36,7 +36,8 @@ def good_images(n_train=6, n_test=3):
 # (dataset, damage(mirror) -> the damaged path, words in the message)
 CASES = {
     "npz-truncated": ("mnist", lambda m: (cut(m / "mnist.npz"), m / "mnist.npz")[1], "NumPy .npz archive of plain"),
-    "npz-tail-cut": ("mnist", lambda m: (cut(m / "mnist.npz", 0.97), m / "mnist.npz")[1], "NumPy .npz archive of plain"),
+    "npz-tail-cut": ("mnist", lambda m: (cut(m / "mnist.npz", 0.97), m / "mnist.npz")[1],
+                     "NumPy .npz archive of plain"),
     "npz-junk": ("mnist", lambda m: ((m / "mnist.npz").write_bytes(b"junk" * 100), m / "mnist.npz")[1],
                  "NumPy .npz archive of plain"),
     "npy-not-npz": ("mnist", lambda m: (np.save(m / "x.npy", np.zeros(3)), (m / "x.npy").replace(m / "mnist.npz"),

@@ -135,7 +135,8 @@ def test_load_caps_each_dataset_at_its_known_size(server, monkeypatch, sha, isol
 @pytest.mark.parametrize("members,match", [
     ([({"name": "d/" + "n" * 300}, b"x")], "longer than 255 bytes"),
     ([({"name": "/".join(["abcdefgh"] * 150)}, b"x")], "or 1024 in all"),
-    ([({"name": "x", "type": tarfile.DIRTYPE, "mode": 0o755}, None), ({"name": "x"}, b"file")], "clashes with a folder"),
+    ([({"name": "x", "type": tarfile.DIRTYPE, "mode": 0o755}, None), ({"name": "x"}, b"file")],
+     "clashes with a folder"),
     ([({"name": "x"}, b"file"), ({"name": "x", "type": tarfile.DIRTYPE, "mode": 0o755}, None)], "clashes with a file"),
     ([({"name": "x"}, b"file"), ({"name": "x/y"}, b"under a file")], "which is a file in the archive"),
     ([({"name": "x"}, b"one"), ({"name": "x"}, b"two")], "clashes with a file"),

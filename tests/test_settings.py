@@ -23,7 +23,8 @@ def test_timeout_default_and_override(monkeypatch):
     assert settings.download_timeout() == 7.5 and math.isfinite(settings.download_timeout())
 
 
-@pytest.mark.parametrize("name,reader", [("UDL_CACHE_DIR", settings.cache_dir), ("UDL_RESULTS_DIR", settings.results_dir),
+@pytest.mark.parametrize("name,reader", [("UDL_CACHE_DIR", settings.cache_dir),
+                                         ("UDL_RESULTS_DIR", settings.results_dir),
                                          ("UDL_DATA_DIR", settings.data_dir)])
 def test_a_folder_variable_pointing_at_a_file_is_named(monkeypatch, tmp_path, name, reader):
     file = tmp_path / "a-file"

@@ -198,7 +198,8 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--build", default="build", help="output folder (default: build)")
         sub.set_defaults(func=func)
         if name == "run":
-            sub.add_argument("--cell-timeout", type=_positive_int, default=None, help="seconds per cell (default: none)")
+            sub.add_argument("--cell-timeout", type=_positive_int, default=None,
+                             help="seconds per cell (default: none)")
         if name == "slides":
             sub.add_argument("--assets", default=None, type=Path, metavar="DIR",
                              help="load reveal.js, jQuery and RequireJS from DIR (as npm installs them) instead of "

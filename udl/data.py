@@ -185,27 +185,28 @@ def _fill_mnist(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def _archive(name: str, url: str, dest: Path, sha256: str | None):
-    """Download an archive for the block to extract, and delete it afterwards whether or not that worked."""
+def _unpacked(name: str, archive: Path, sha256: str | None, keep, **caps):
+    """Download and extract `name`'s archive for the block to use; delete both afterwards, whether or not it worked."""
+    folder = archive.parent / name
     try:
-        yield fetch(url, dest, sha256, max_bytes=_cap(name))
+        yield extract(fetch(URLS[name], archive, sha256, max_bytes=_cap(name)), folder, keep=keep, **caps)
     finally:
-        dest.unlink(missing_ok=True)
+        archive.unlink(missing_ok=True)  # never kept: a failed or tampered archive is fetched afresh next time
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fill_cifar10(root: Path) -> None:
-    with _archive("cifar10", URLS["cifar10"], root / "downloads" / "cifar-10-python.tar.gz", CIFAR_SHA) as archive:
-        folder = extract(archive, root / "downloads" / "cifar10", keep=lambda n: "_batch" in n)
-    batches = sorted(folder.rglob("*_batch*"))
+    archive = root / "downloads" / "cifar-10-python.tar.gz"
+    with _unpacked("cifar10", archive, CIFAR_SHA, lambda n: "_batch" in n) as folder:
+        batches = sorted(folder.rglob("*_batch*"))
 
-    def load(pattern):  # the archive's hash was verified above, before any pickle is opened
-        parts = [pickle.loads(p.read_bytes(), encoding="bytes") for p in batches if re.search(pattern, p.name)]
-        x = np.concatenate([p[b"data"] for p in parts]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return x.astype(np.uint8), np.concatenate([p[b"labels"] for p in parts]).astype(np.uint8)
+        def load(pattern):  # the archive's hash was verified, before any pickle is opened
+            parts = [pickle.loads(p.read_bytes(), encoding="bytes") for p in batches if re.search(pattern, p.name)]
+            x = np.concatenate([p[b"data"] for p in parts]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+            return x.astype(np.uint8), np.concatenate([p[b"labels"] for p in parts]).astype(np.uint8)
 
-    (x_train, y_train), (x_test, y_test) = load(r"^data_batch_\d$"), load(r"^test_batch$")
-    _atomic_npz(root / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    shutil.rmtree(folder)
+        (x_train, y_train), (x_test, y_test) = load(r"^data_batch_\d$"), load(r"^test_batch$")
+        _atomic_npz(root / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
 def _atomic_npz(path: Path, **arrays) -> None:
@@ -227,33 +228,27 @@ def _move_into_place(source: Path, dest: Path) -> None:
 
 def _fill_imdb(root: Path) -> None:
     wanted = re.compile(r"^aclImdb/(train|test)/(pos|neg)/[^/]+\.txt$")
-    with _archive("imdb", URLS["imdb"], root / "downloads" / "aclImdb_v1.tar.gz", IMDB_SHA) as archive:
-        folder = extract(archive, root / "downloads" / "imdb", keep=lambda n: bool(wanted.match(n)))
-    for split in ("train", "test"):
-        for cls in ("pos", "neg"):
-            count = len(list((folder / "aclImdb" / split / cls).glob("*.txt")))
-            if count != 12_500:
-                shutil.rmtree(folder)
-                raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}; "
-                                    f"nothing was saved.")
-    _move_into_place(folder / "aclImdb", root / "imdb")
-    shutil.rmtree(folder)
+    archive = root / "downloads" / "aclImdb_v1.tar.gz"
+    with _unpacked("imdb", archive, IMDB_SHA, lambda n: bool(wanted.match(n))) as folder:
+        for split in ("train", "test"):
+            for cls in ("pos", "neg"):
+                count = len(list((folder / "aclImdb" / split / cls).glob("*.txt")))
+                if count != 12_500:
+                    raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}; "
+                                        f"nothing was saved.")
+        _move_into_place(folder / "aclImdb", root / "imdb")
 
 
 def _fill_fsdd(root: Path) -> None:
-    # Unpinned (GitHub's tag archives are not byte-stable): verified by the content hash of the recordings,
-    # and the archive is never kept, so that a failed or tampered download is fetched afresh next time.
+    # Unpinned (GitHub's tag archives are not byte-stable): verified by the content hash of the recordings.
     wanted = re.compile(r"^[^/]+/recordings/[^/]+\.wav$")
-    with _archive("fsdd", URLS["fsdd"], root / "downloads" / "fsdd-v1.0.10.tar.gz", None) as archive:
-        folder = extract(archive, root / "downloads" / "fsdd", keep=lambda n: bool(wanted.match(n)),
-                         max_bytes=FSDD_EXTRACTED)
-    recordings = next(folder.glob("*/recordings"), folder / "recordings")
-    if _digest(recordings) != FSDD_CONTENT:
-        shutil.rmtree(folder)
-        raise DownloadError("The FSDD archive's recordings do not match the pinned content hash (v1.0.10); "
-                            "nothing was saved.")
-    _move_into_place(recordings, root / "fsdd" / "recordings")
-    shutil.rmtree(folder)
+    with _unpacked("fsdd", root / "downloads" / "fsdd-v1.0.10.tar.gz", None, lambda n: bool(wanted.match(n)),
+                   max_bytes=FSDD_EXTRACTED) as folder:
+        recordings = next(folder.glob("*/recordings"), folder / "recordings")
+        if _digest(recordings) != FSDD_CONTENT:
+            raise DownloadError("The FSDD archive's recordings do not match the pinned content hash (v1.0.10); "
+                                "nothing was saved.")
+        _move_into_place(recordings, root / "fsdd" / "recordings")
 
 
 def _fill_shakespeare(root: Path) -> None:

@@ -51,7 +51,8 @@ def read_images(path: Path, image_shape: tuple[int, ...], n_classes: int) -> dic
     except MirrorFormatError:
         raise
     except UNREADABLE as exc:
-        raise _unreadable(path, "expected a NumPy .npz archive of plain (not object) arrays, readable in full", exc) from None
+        raise _unreadable(path, "expected a NumPy .npz archive of plain (not object) arrays, readable in full",
+                          exc) from None
     for split in ("train", "test"):
         x, y = out[f"x_{split}"], out[f"y_{split}"]
         if len(x) == 0:

@@ -77,7 +77,8 @@ def read_all(folder: Path | None = None) -> list[dict]:
             if not isinstance(entry, dict) or not isinstance(entry.get("notebook"), str):
                 raise ValueError("no 'notebook' name in it")
         except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise ValueError(f"{path} is not a results file written by `record` ({exc}); delete it or record again") from None
+            raise ValueError(f"{path} is not a results file written by `record` ({exc}); "
+                             f"delete it or record again") from None
         entries.append(entry)
     return entries
 

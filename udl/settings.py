@@ -73,7 +73,7 @@ def cache_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """Return the results folder: ``UDL_RESULTS_DIR``, else ``build/results`` in the repository (or working directory)."""
+    """Return the results folder: ``UDL_RESULTS_DIR``, else ``build/results`` in the repository (or working folder)."""
     repo = Path(__file__).resolve().parents[1]
     base = repo if (repo / "pyproject.toml").exists() else Path.cwd()
     return _folder("UDL_RESULTS_DIR", base / "build" / "results")
