@@ -38,6 +38,15 @@ def positive_int(arg: str, value, allow_none: bool = False):
     return int(value)
 
 
+def seed(arg: str, value, allow_none: bool = False):
+    """Return `value` as an int if it is a non-negative integer (or None when allowed), else raise."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise fail(arg, "a non-negative integer" + (" or None" if allow_none else ""), value)
+    return int(value)
+
+
 def number(arg: str, value, low=None, high=None) -> int | float:
     """Return `value` as a Python int or float if it is a finite number (in [low, high] when given), else raise.
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from udl import settings
-from udl._checks import fail
+from udl import _checks
 from udl.settings import DEFAULT_PROFILE, PROFILES  # noqa: F401 (part of this module's API)
 
 _started: float | None = None
@@ -90,8 +90,7 @@ def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool 
         verbose: print the summary line.
     """
     global _started
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise fail("seed", "a non-negative integer", seed)
+    seed = _checks.seed("seed", seed)
     active = profile()
     _started = time.perf_counter()
 
