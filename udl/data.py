@@ -400,6 +400,15 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
         name: one of `names()`: 'mnist', 'cifar10', 'imdb', 'fsdd', 'shakespeare'.
         n_train, n_test: subset sizes (for 'shakespeare', n_train is a number of characters). By default
             the quick profile uses the documented subset `REGISTRY[name].quick` and the full profile all.
+
+    Example:
+
+    ```python
+    mnist = data.load("mnist")     # prints e.g. "mnist: real data from the mirror (...) | 8,000 train / 2,000 test"
+    mnist.x_train.shape, mnist.y_train[:5], mnist.class_names
+    if mnist.is_sample:            # the built-in sample stands in: expect lower accuracies
+        ...
+    ```
     """
     entry = spec(name)
     n_train = positive_int("n_train", n_train, allow_none=True)

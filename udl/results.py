@@ -26,7 +26,14 @@ results_dir = settings.results_dir  # the folder results are written to (UDL_RES
 
 
 def record(notebook: str, **metrics) -> Path:
-    """Write `metrics` (name=number) for `notebook`, with the profile and data sources in use; return the file."""
+    """Write `metrics` (name=number) for `notebook`, with the profile and data sources in use; return the file.
+
+    Example:
+
+    ```python
+    results.record("02_mnist_mlp_to_cnn", mlp_test_accuracy=mlp_acc, test_accuracy=cnn_acc)
+    ```
+    """
     if not isinstance(notebook, str) or not NAME.match(notebook):
         raise fail("notebook", "a name of letters, digits, '_', '.' or '-' (e.g. '02_mnist_mlp_to_cnn')", notebook)
     if not metrics:
@@ -48,7 +55,14 @@ def record(notebook: str, **metrics) -> Path:
 
 
 def require(value, *, at_least: float | None = None, at_most: float | None = None, what: str) -> None:
-    """Raise AssertionError with a clear message when `value` is below `at_least` or above `at_most`."""
+    """Raise AssertionError with a clear message when `value` is below `at_least` or above `at_most`.
+
+    Example:
+
+    ```python
+    results.require(cnn_acc, at_least=0.90 if mnist.is_sample else 0.97, what="CNN test accuracy")
+    ```
+    """
     value = _number("value", value)
     if at_least is None and at_most is None:
         raise ValueError(f"`require` needs `at_least` or `at_most` for {what}; received neither")

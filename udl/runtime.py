@@ -32,7 +32,14 @@ def profile() -> str:
 
 
 def pick(quick, full):
-    """Return `quick` in the quick profile and `full` in the full profile."""
+    """Return `quick` in the quick profile and `full` in the full profile.
+
+    Example:
+
+    ```python
+    EPOCHS = runtime.pick(quick=3, full=15)
+    ```
+    """
     return quick if profile() == "quick" else full
 
 
