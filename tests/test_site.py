@@ -32,9 +32,8 @@ def pyproject(tmp_path, url):
     return path
 
 
-@pytest.mark.parametrize("url", ["https://github.com/udl-course/udl", "https://github.com/udl-course/udl.git",
-                                 "https://github.com/udl-course/udl/"])
-def test_colab_url_comes_from_the_repository_setting(tmp_path, url):
+@pytest.mark.parametrize("url", ["https://github.com/udl-course/udl", "https://github.com/udl-course/udl/"])
+def test_colab_url_is_the_badges_link_from_the_repository_setting(tmp_path, url):
     assert site.colab_url("notebooks/02_x.ipynb", pyproject(tmp_path, url)) == \
         "https://colab.research.google.com/github/udl-course/udl/blob/main/notebooks/02_x.ipynb"
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import tomllib
 from pathlib import Path
 
 from udl import notebooks
 
-REPO = Path(__file__).resolve().parents[1]
-VENDOR = REPO / "vendor" / "node_modules"
+VENDOR = Path(__file__).resolve().parents[1] / "vendor" / "node_modules"
 # What the pages need from each npm package (MathJax: the TeX input and CommonHTML output with its TeX fonts).
 ASSET_PATHS = (
     "reveal.js/dist", "reveal.js/plugin/notes", "jquery/dist/jquery.min.js", "requirejs/require.js",
@@ -44,13 +42,16 @@ def install_assets(build: Path, source: Path = VENDOR) -> Path:
     return dest
 
 
-def colab_url(path: Path, pyproject: Path = REPO / "pyproject.toml") -> str | None:
-    """Return the Colab URL of a committed notebook from ``[project.urls] Repository``, or None if unset."""
-    urls = tomllib.loads(Path(pyproject).read_text(encoding="utf-8")).get("project", {}).get("urls", {})
-    match = re.match(r"https://github\.com/([^/]+/[^/]+?)(?:\.git)?/?$", urls.get("Repository", ""))
-    if not match:
+def colab_url(path: Path, pyproject: Path | None = None) -> str | None:
+    """Return the Colab URL of a committed notebook, the one its badge links to, or None without a GitHub URL."""
+    from udl import template
+
+    try:
+        url = template.repository_url(pyproject)
+    except RuntimeError:
         return None
-    return f"https://colab.research.google.com/github/{match[1]}/blob/main/notebooks/{Path(path).name}"
+    link = re.search(r"\]\((https://colab\.research\.google\.com/github/[^)]+)\)$", template.badge(Path(path).stem, url))
+    return link[1] if url.startswith("https://github.com/") and link else None
 
 
 def describe(nb) -> tuple[str, str]:
