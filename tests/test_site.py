@@ -80,6 +80,7 @@ def test_build_site_writes_index_pages_slides_and_student_editions(tmp_path, ass
     assert 'href="https://colab.research.google.com/github/udl-course/udl/blob/main/notebooks/99_tiny.ipynb"' in index
     page = (tmp_path / "build" / "html" / "99_tiny.html").read_text(encoding="utf-8")
     assert ">42" in page and "NBVAL_CHECK_OUTPUT" not in page and 'href="../index.html"' in page
+    assert "colab-badge.svg" not in page and "colab-badge.svg" not in index  # no image from outside the site
     assert '"../assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"' in page
     student = nbformat.read(tmp_path / "build" / "student" / "99_tiny.ipynb", as_version=4)
     assert "secret answer" not in json.dumps(student) and "### Exercise 1" in student.cells[2].source
