@@ -68,15 +68,20 @@ def assets():
 
 
 class Page:
-    """A browser tab that blocks and records every request leaving the machine, failed requests and JS errors."""
+    """A browser tab (and its pop-ups) that blocks and records every request leaving the machine, failed requests
+    and JS errors."""
 
     def __init__(self, browser):
-        self.page = browser.new_page(viewport=VIEWPORT)
         self.problems: list[str] = []
-        self.page.route("**/*", self._route)
-        self.page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.route("**/*", self._route)
+        self.context.on("page", self._watch)
+        self.page = self.context.new_page()
+
+    def _watch(self, page):
+        page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
+        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
 
     def _route(self, route):
         url = route.request.url
@@ -90,7 +95,7 @@ class Page:
         return self.page
 
     def close(self):
-        self.page.close()
+        self.context.close()
 
 
 SLIDE_STATE = """() => {
@@ -192,6 +197,24 @@ def test_a_deck_with_long_cells_presents_offline(browser, assets, tmp_path):
     assert problems == [], "\n".join(problems)
     assert slides >= 6  # title, overview, its continuation, figure sub-slides, exercises
     assert (tmp_path / "title.png").stat().st_size > 1000
+
+
+def test_speaker_notes_open_offline_with_the_long_prose_and_the_notes_cell(browser, assets, tmp_path):
+    build = tmp_path / "build"
+    deck = notebooks.slides(_executed_notebook(), build / "slides" / "99_long.slides.html",
+                            site.install_assets(build, assets))
+    tab = Page(browser)
+    page = tab.open(deck.as_uri())
+    page.wait_for_selector(".reveal.ready", timeout=20_000)
+    page.evaluate(f"() => {REVEAL}.slide(1, 0)")  # the overview, whose long paragraph went to the notes
+    with page.expect_popup() as popup:
+        page.keyboard.press("s")  # reveal.js's speaker view
+    view = popup.value
+    view.wait_for_function("() => document.querySelector('.speaker-controls-notes') && "
+                           "document.querySelector('.speaker-controls-notes').innerText.includes('Sentence 11')",
+                           timeout=20_000)
+    tab.close()
+    assert tab.problems == []
 
 
 def test_the_checker_catches_outside_requests_errors_and_tall_slides(browser, assets, tmp_path):
