@@ -21,6 +21,7 @@ import uuid
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 SOLUTION_TAG = "solution"
+INSTALL_MARK = "# On Colab, install the course package"  # the first line of the install cell (udl.template)
 NOTES_TAG = "notes"
 PROSE_WORDS = 45          # a paragraph longer than this goes to the speaker notes, all but its first sentence
 BUDGET = 600              # layout pixels of a 700-pixel slide that cells may fill (the rest: margins, controls)
@@ -48,8 +49,9 @@ _REMOTE_IMAGE = re.compile(r"!\[([^\]]*)\]\((?:https?:)?//[^)]*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z*`(\[])")
 
 
-def _is_install_cell(cell) -> bool:
-    return cell.cell_type == "code" and "google.colab" in cell.source
+def is_install_cell(cell) -> bool:
+    """Return True for the Colab install cell that `udl notebooks colab` writes (it starts with INSTALL_MARK)."""
+    return cell.cell_type == "code" and cell.source.startswith(INSTALL_MARK)
 
 
 def clean(nb):
@@ -193,7 +195,7 @@ def deck(nb):
     cells, filled, previous = [], 0, None
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
-        if SOLUTION_TAG in tags or _is_install_cell(cell) or not cell.source.strip():
+        if SOLUTION_TAG in tags or is_install_cell(cell) or not cell.source.strip():
             continue
         if NOTES_TAG in tags:
             cells.append(_new_cell(cell, cell.source, "notes"))
