@@ -80,6 +80,7 @@ def test_offline_without_weights_returns_none_at_once_and_says_what_to_do(tiny, 
     assert pretrained.load_application("TinyNet", input_shape=(8, 8, 3)) is None
     assert time.perf_counter() - start < 5
     out = capsys.readouterr().out
+    assert "Downloading" not in out and keras.config.is_interactive_logging_enabled()
     assert "UDL_OFFLINE=1" in out and "Colab" in out and f"copy {WEIGHTS}" in out and str(keras_home) in out
     assert server.count() == 0 and not (keras_home / WEIGHTS).exists()
 

@@ -7,8 +7,8 @@ base = pretrained.load_application("MobileNetV3Small", input_shape=(96, 96, 3)) 
 
 Keras downloads ImageNet weights once into ``~/.keras/models`` (or ``$KERAS_HOME/models``) with no time
 limit of its own. Here that download honours ``UDL_OFFLINE`` (no download at all) and
-``UDL_DOWNLOAD_TIMEOUT`` (for the connection, name lookup included, and for every read), and a failure
-returns None with one printed line saying why and what to do instead.
+``UDL_DOWNLOAD_TIMEOUT`` (for every read); the server must accept a connection, name lookup included,
+within `CONNECT_TIMEOUT` seconds. A failure returns None with a printed reason and what to do instead.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from keras.src.utils import file_utils  # where keras.applications downloads its
 
 from udl import data, download
 from udl._checks import fail
+
+
+CONNECT_TIMEOUT = 3.0  # seconds for a server to accept a connection (less if UDL_DOWNLOAD_TIMEOUT is smaller)
 
 
 class _Refused(Exception):
@@ -55,7 +58,7 @@ def _retrieve(origin: str, target: str, *_progress) -> None:
     if data.offline():
         raise _Refused("downloads are switched off (UDL_OFFLINE=1)")
     parts = urlsplit(origin)
-    seconds = download.timeout()
+    seconds = min(CONNECT_TIMEOUT, download.timeout())
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if not reachable(parts.hostname or "", port, seconds):
         raise _Refused(f"no connection to {parts.hostname} within {seconds:g} s (no network here, or it is blocked)")
@@ -78,7 +81,8 @@ def load_application(name: str, input_shape, **options):
     """Return ``keras.applications.<name>`` with its ImageNet weights, or None (printing why) if they cannot be had.
 
     The weights come from Keras's cache when they are there; otherwise they are downloaded, unless
-    ``UDL_OFFLINE=1`` or the server does not answer within ``UDL_DOWNLOAD_TIMEOUT`` seconds.
+    ``UDL_OFFLINE=1``, or the server does not accept a connection within `CONNECT_TIMEOUT` seconds, or a read
+    waits longer than ``UDL_DOWNLOAD_TIMEOUT`` seconds.
 
     Args:
         name: a model of ``keras.applications``, e.g. ``"MobileNetV3Small"``, ``"EfficientNetB0"``.
@@ -104,6 +108,9 @@ def load_application(name: str, input_shape, **options):
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.object(file_utils, "urlretrieve", retrieve))
+        if keras.config.is_interactive_logging_enabled():  # Keras's own "Downloading data from" comes too early
+            keras.config.disable_interactive_logging()
+            stack.callback(keras.config.enable_interactive_logging)
         stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message=r".*[Ww]eights for input shape", category=UserWarning)
         try:
