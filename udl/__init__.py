@@ -11,7 +11,11 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 - ``viz``      plots that are not the lesson
 - ``augment``  augmentation presets (Keras preprocessing layers) and by-hand augmentations
 - ``training`` learning-rate finder, update/weight ratio, activation statistics
+- ``pretrained`` Keras applications' ImageNet weights when a network allows, else a clear reason
 - ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
+- ``slides``   the reveal.js deck layout: sub-slides, fragments, speaker notes, local assets
+- ``site``     the course site: an index of the notebooks with their pages, decks and metrics
+- ``template`` the notebook template of CONTRIBUTING.md: the lint, the Colab badge and install cell
 
 Importing ``udl`` does not import TensorFlow; modules that need it import it themselves.
 """

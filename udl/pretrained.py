@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import keras
 from keras.src.utils import file_utils  # where keras.applications downloads its weights (`urlretrieve`)
 
-from udl import data, download
+from udl import download, settings
 from udl._checks import fail
 
 
@@ -55,10 +55,10 @@ def reachable(host: str, port: int, timeout: float) -> bool:
 
 def _retrieve(origin: str, target: str, *_progress) -> None:
     """Download `origin` to `target` for Keras: refused offline or when the server does not answer in time."""
-    if data.offline():
+    if settings.offline():
         raise _Refused("downloads are switched off (UDL_OFFLINE=1)")
     parts = urlsplit(origin)
-    seconds = min(CONNECT_TIMEOUT, download.timeout())
+    seconds = min(CONNECT_TIMEOUT, settings.download_timeout())
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if not reachable(parts.hostname or "", port, seconds):
         raise _Refused(f"no connection to {parts.hostname} within {seconds:g} s (no network here, or it is blocked)")
