@@ -16,20 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from udl import viz
-from udl._checks import fail, positive_int
+from udl._checks import fail, positive_int, positive_number
 
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _positive_float(arg: str, value) -> float:
-    """Return `value` as a float if it is a finite positive number, else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise fail(arg, "a positive number", value, TypeError)
-    if not (math.isfinite(value) and value > 0):
-        raise fail(arg, "a finite positive number", value)
-    return float(value)
 
 
 def _check_model(model, arg: str = "model") -> keras.Model:
@@ -50,6 +41,8 @@ def _check_array_input(model: keras.Model, x, arg: str = "x") -> np.ndarray:
     array = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     if array.ndim == 0 or len(array) == 0 or not np.issubdtype(array.dtype, np.number):
         raise fail(arg, "a non-empty numeric array with one example per row", array)
+    if not np.isfinite(array).all():
+        raise fail(arg, "an array of finite values (no NaN or infinity)", array)
     if len(model.inputs) != 1:
         raise fail("model", "a model with a single input", model)
     expected = tuple(model.inputs[0].shape[1:])
@@ -161,7 +154,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     _check_model(model)
     if not getattr(model, "compiled", False) or model.optimizer is None or model.loss is None:
         raise fail("model", "a compiled model (call model.compile(optimizer=..., loss=...) first)", model)
-    min_lr, max_lr = _positive_float("min_lr", min_lr), _positive_float("max_lr", max_lr)
+    min_lr, max_lr = positive_number("min_lr", min_lr), positive_number("max_lr", max_lr)
     if min_lr >= max_lr:
         raise fail("min_lr", f"smaller than `max_lr`={max_lr:g}", min_lr)
     steps = positive_int("steps", steps)
@@ -171,7 +164,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     window = 2 * max(1, steps // 25) + 1 if window is None else positive_int("window", window)
     if window % 2 == 0:
         raise fail("window", "an odd number of steps", window)
-    if _positive_float("diverge_factor", diverge_factor) <= 1:
+    if positive_number("diverge_factor", diverge_factor) <= 1:
         raise fail("diverge_factor", "a number greater than 1", diverge_factor)
     if isinstance(x, tf.data.Dataset):
         if y is not None:
@@ -181,6 +174,8 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
         if y is None:
             raise fail("y", "an array of targets when `x` is an array", y)
         y = np.asarray(y)
+        if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
+            raise fail("y", "targets of finite values (no NaN or infinity)", y)
         if len(y) != len(x):
             raise fail("y", f"an array with one target per example of `x` ({len(x)})", y)
         batch_size = min(batch_size, len(x))
@@ -203,7 +198,8 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
             diverged = True
             break
     if not raw:
-        raise fail("min_lr", "small enough for the first batch to give a finite loss", min_lr)
+        raise ValueError(f"The first batch gave a non-finite loss at `min_lr`={min_lr:g}: check the inputs and "
+                         f"targets for NaN or infinite values, then try a smaller `min_lr`")
     lrs, raw = lrs[:len(raw)], np.array(raw)
     smooth = _centred_mean(raw, window // 2)
     i_min = int(np.argmin(smooth))

@@ -17,7 +17,7 @@ import tensorflow as tf
 from matplotlib.ticker import MaxNLocator
 from sklearn import metrics as skm
 
-from udl._checks import class_labels, fail, image_batch, one_of, positive_int
+from udl._checks import class_labels, fail, image_batch, number, one_of, positive_int, positive_number
 
 _SQUASH = (keras.activations.softmax, keras.activations.sigmoid)
 
@@ -150,6 +150,9 @@ def plot_history(history, metrics=("loss", "accuracy"), axes=None):
     return flat
 
 
+MAX_CLASSES = 100  # a larger confusion matrix cannot be read (and a stray label of 10**6 would need terabytes)
+
+
 def _names(class_names, n_classes: int) -> list:
     """Return `class_names` as a list of at least `n_classes` strings, or the indices when None."""
     if class_names is None:
@@ -176,6 +179,10 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None):
         raise ValueError(f"`y_true` and `y_pred` must have the same length; received {len(true)} and {len(pred)}")
     one_of("normalize", normalize, (None, "true", "pred", "all"))
     n_classes = max(true.max(), pred.max()) + 1
+    if n_classes > max(MAX_CLASSES, 0 if class_names is None else len(class_names)):
+        arg, labels = ("y_true", true) if true.max() >= pred.max() else ("y_pred", pred)
+        raise fail(arg, f"class labels below {MAX_CLASSES} (or as many as `class_names` has)",
+                   f"labels up to {labels.max()}")
     names = _names(class_names, n_classes)
     cm = skm.confusion_matrix(true, pred, labels=range(len(names)), normalize=normalize)
     if ax is None:
@@ -294,6 +301,8 @@ def _batch_of_one(model, image) -> tf.Tensor:
         raise fail("image", f"one image of shape {expected} (the model's input)", image)
     if not (np.issubdtype(x.dtype, np.number) and np.isrealobj(x)):
         raise fail("image", "a numeric image", image, TypeError)
+    if not np.isfinite(x).all():
+        raise fail("image", "an image of finite values (no NaN or infinity)", image)
     return tf.constant(x[None], dtype=tf.float32)
 
 
@@ -332,7 +341,10 @@ def _centred_logits(layer, h):
 def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.0, 1.0)) -> np.ndarray:
     """Return one input per filter index that maximises that filter's mean activation (gradient ascent)."""
     layer = _layer(model, layer_name)
-    steps = positive_int("steps", steps)
+    steps, lr = positive_int("steps", steps), positive_number("lr", lr)
+    if (not isinstance(value_range, (tuple, list)) or len(value_range) != 2
+            or number("value_range[0]", value_range[0]) >= number("value_range[1]", value_range[1])):
+        raise fail("value_range", "a pair (low, high) of finite numbers with low < high", value_range)
     squash = _squashes(layer)
     channels = max(layer.output.shape[-1], 2) if squash else layer.output.shape[-1]
     for i in indices:
@@ -485,10 +497,10 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
         raise fail("image", "one image of shape (H, W) or (H, W, C)", image)
     array = image_batch("image", array[None])[0]
     heat = np.asarray(heatmap)
-    if heat.shape != array.shape[:2] or not np.issubdtype(heat.dtype, np.number):
-        raise fail("heatmap", f"a numeric map of shape {array.shape[:2]} (the image's height and width)", heatmap)
-    if not 0 <= alpha <= 1:
-        raise fail("alpha", "a number in [0, 1]", alpha)
+    if heat.shape != array.shape[:2] or not np.issubdtype(heat.dtype, np.number) or not np.isfinite(heat).all():
+        raise fail("heatmap", f"a finite numeric map of shape {array.shape[:2]} (the image's height and width)",
+                   heatmap)
+    alpha = number("alpha", alpha, 0, 1)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3), layout="constrained")
     _show(ax, array)
