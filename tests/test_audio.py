@@ -143,6 +143,17 @@ def test_player_embeds_a_wav_at_the_sample_rate():
     assert "<audio" in quiet._repr_html_()
 
 
+def test_player_plays_low_rates_at_a_multiple_of_the_rate_with_the_same_tone():
+    low = tone(hz=500, seconds=0.5, rate=4000)
+    widget = audio.player(low, 4000, normalize=False)
+    rate = int.from_bytes(widget.data[24:28], "little")
+    assert rate == 8000  # browsers do not all play 4 kHz WAV files
+    samples = np.frombuffer(widget.data[44:], "<i2").astype(float)
+    assert len(samples) == 2 * len(low)  # same duration
+    spectrum = np.abs(np.fft.rfft(samples[400:-400] * np.hanning(len(samples) - 800)))
+    assert np.fft.rfftfreq(len(samples) - 800, 1 / 8000)[spectrum.argmax()] == pytest.approx(500, abs=5)
+
+
 def test_player_rejects_bad_input():
     with pytest.raises(ValueError, match="`wave` must be a non-empty 1-D array"):
         audio.player(np.zeros((2, 100)), 8000)
@@ -161,6 +172,13 @@ def test_players_shows_one_labelled_player_per_wave():
         audio.players([tone(), tone()], 8000, labels=["one"])
     with pytest.raises(ValueError, match="`waves` must be a list or 2-D array"):
         audio.players(tone(), 8000)
+    with pytest.raises(ValueError, match="`sample_rate` must be one rate, or 2 rates"):
+        audio.players([tone(), tone()], [8000, 4000, 2000])
+
+
+def test_players_take_one_rate_per_wave():
+    row = audio.players([tone(rate=8000), tone(rate=16000)], [8000, 16000])
+    assert [int.from_bytes(w.data[24:28], "little") for _, w in row.items] == [8000, 16000]
 
 
 # ---------------------------------------------------------------- snr_db

@@ -21,11 +21,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Audio
+from scipy import signal
 
 from udl import formats
 from udl._checks import fail, positive_int
 
 MEL_BREAK_HZ, MEL_HIGH_Q = 700.0, 1127.0  # the HTK mel scale, as keras.layers.MelSpectrogram uses it
+MIN_PLAYBACK_RATE = 8000  # browsers do not all play WAV files below this rate
 NICE_HZ = (0, 50, 100, 200, 250, 500, 1000, 2000, 4000, 8000, 16000, 22050)
 
 
@@ -150,7 +152,9 @@ def player(wave, sample_rate: int, normalize: bool = True):
     """Return an `IPython.display.Audio` player for one waveform (values in [-1, 1] when `normalize=False`).
 
     With ``normalize=True`` (the default) the clip is scaled to full volume; pass False to hear it as loud as
-    it is, e.g. to compare a clip with a quieter copy.
+    it is, e.g. to compare a clip with a quieter copy. Rates below 8 kHz, which not every browser plays, are
+    played at a multiple of the rate after an ideal reconstruction filter (`scipy.signal.resample_poly`), as a
+    sound card would: it sounds the same.
 
     Example:
         >>> audio.player(fsdd.x_train[0], fsdd.sample_rate)
@@ -158,6 +162,10 @@ def player(wave, sample_rate: int, normalize: bool = True):
     wave, sample_rate = _wave("wave", wave), positive_int("sample_rate", sample_rate)
     if not normalize and np.abs(wave).max() > 1:
         raise fail("wave", "samples in [-1, 1] when normalize=False", f"peak {np.abs(wave).max():.3g}")
+    if sample_rate < MIN_PLAYBACK_RATE:
+        factor = math.ceil(MIN_PLAYBACK_RATE / sample_rate)
+        wave, sample_rate = signal.resample_poly(wave, factor, 1), sample_rate * factor
+        wave = np.clip(wave, -1, 1) if not normalize else wave  # the filter may overshoot a full-scale sample
     return Audio(wave, rate=sample_rate, normalize=normalize)
 
 
@@ -176,8 +184,11 @@ class Players:
         return f"<{len(self.items)} audio players: {', '.join(label for label, _ in self.items)}>"
 
 
-def players(waves, sample_rate: int, labels=None, normalize: bool = True) -> Players:
+def players(waves, sample_rate, labels=None, normalize: bool = True) -> Players:
     """Return a row of players, one per waveform, each with its label above it.
+
+    Args:
+        sample_rate: one rate for all, or a list with one per waveform.
 
     Example:
         >>> audio.players(x_test[:4], 8000, labels=[f"said {d}" for d in y_test[:4]])
@@ -189,7 +200,10 @@ def players(waves, sample_rate: int, labels=None, normalize: bool = True) -> Pla
     labels = [str(i) for i in range(len(waves))] if labels is None else [str(label) for label in labels]
     if len(labels) != len(waves):
         raise fail("labels", f"{len(waves)} labels, one per waveform", f"{len(labels)} labels")
-    return Players([(label, player(wave, sample_rate, normalize)) for label, wave in zip(labels, waves)])
+    rates = list(sample_rate) if isinstance(sample_rate, (list, tuple, np.ndarray)) else [sample_rate] * len(waves)
+    if len(rates) != len(waves):
+        raise fail("sample_rate", f"one rate, or {len(waves)} rates (one per waveform)", f"{len(rates)} rates")
+    return Players([(label, player(wave, rate, normalize)) for label, wave, rate in zip(labels, waves, rates)])
 
 
 def snr_db(clean, noisy) -> float:
