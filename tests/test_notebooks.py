@@ -1,6 +1,7 @@
 """Tests for udl.notebooks on a tiny notebook: execute, strip, refresh, student edition, slides, and errors."""
 
 import os
+import subprocess
 import sys
 import time
 
@@ -67,6 +68,16 @@ def test_execute_shuts_its_kernel_down(tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"the kernel (pid {pid}) is still running after execute returned")
+
+
+def test_execute_prints_no_kernel_transport_warning(tmp_path):
+    # Over TCP, ipykernel printed a four-line "running over TCP without encryption" warning for every notebook,
+    # burying make run's progress lines; over IPC it has no cause to.
+    path = write_notebook(tmp_path / "99_quiet.ipynb", "print('hello')", solution=False)
+    script = f"from udl import notebooks; print(notebooks.execute({str(path)!r}, cell_timeout=60)[2])"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "None", done.stderr
+    assert "without encryption" not in done.stderr and "TCP" not in done.stderr
 
 
 def test_strip_keeps_only_the_checked_cells_stdout(executed):

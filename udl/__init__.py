@@ -2,9 +2,10 @@
 
 Modules, one per purpose (import what you need: ``from udl import data, viz``):
 
+- ``settings`` every ``UDL_*`` environment variable: names, defaults, validation
 - ``runtime``  seeds, device check, quick/full profiles (the setup cell of every notebook)
 - ``data``     offline-first dataset loaders: mirror, cache, download, built-in sample
-- ``download`` hashed, atomic downloads and safe archive extraction
+- ``download`` hashed, size-capped downloads and safe archive extraction (SECURITY.md)
 - ``samples``  the built-in samples used when there is neither mirror nor network
 - ``results``  record a notebook's key metrics; the table ``make run`` prints
 - ``viz``      plots that are not the lesson

@@ -7,24 +7,53 @@
     udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
     udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
     udl notebooks slides [NB...]       write reveal.js slides of the executed notebooks to build/slides/
+    udl notebooks lint [NB...]         check notebooks against the template in CONTRIBUTING.md
+    udl notebooks colab [NB...]        (re)write each notebook's Colab badge and install cell
     udl results                        print the table of recorded metrics
+
+Errors are one line on stderr: exit code 2 for a wrong command line or setting, 1 for a failure;
+``udl --debug ...`` shows the traceback too.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from udl import data, download, formats, notebooks, results
+from udl.settings import SettingError
 
 NOTEBOOKS = Path("notebooks")
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done as given (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of the usage block
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of seconds; received: {text!r}")
+    return int(text)
 
 
 def _notebook_paths(given: list[str]) -> list[Path]:
     paths = [Path(p) for p in given] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         raise SystemExit(f"udl: no notebooks given and none found in {NOTEBOOKS.resolve()}")
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no such notebook: {path}")
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__}: {exc})") from None
     return paths
 
 
@@ -120,13 +149,30 @@ def cmd_notebooks_slides(args) -> int:
     return 0
 
 
+def cmd_notebooks_lint(args) -> int:
+    from udl import template
+
+    problems = [p for path in _notebook_paths(args.notebooks) for p in template.lint(path)]
+    print("\n".join(map(str, problems)) or "every notebook follows the template")
+    return 1 if problems else 0
+
+
+def cmd_notebooks_colab(args) -> int:
+    from udl import template
+
+    for path in _notebook_paths(args.notebooks):
+        print(f"{path}: {'updated' if template.colab(path) else 'already up to date'}")
+    return 0
+
+
 def cmd_results(args) -> int:
     print(results.table(results.read_all()))
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="udl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = _Parser(prog="udl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--debug", action="store_true", help="show the traceback of an error")
     groups = top.add_subparsers(dest="group", required=True)
 
     dat = groups.add_parser("data", help="datasets").add_subparsers(dest="command", required=True)
@@ -144,13 +190,16 @@ def parser() -> argparse.ArgumentParser:
     for name, func, text in (("run", cmd_notebooks_run, "execute into build/ and print the results table"),
                              ("refresh", cmd_notebooks_refresh, "re-run quick and keep only checked outputs"),
                              ("student", cmd_notebooks_student, "student edition without solutions"),
-                             ("slides", cmd_notebooks_slides, "reveal.js slides")):
+                             ("slides", cmd_notebooks_slides, "reveal.js slides"),
+                             ("lint", cmd_notebooks_lint, "check notebooks against the template"),
+                             ("colab", cmd_notebooks_colab, "write the Colab badge and install cell")):
         sub = nbs.add_parser(name, help=text)
         sub.add_argument("notebooks", nargs="*", metavar="NB")
         sub.add_argument("--build", default="build", help="output folder (default: build)")
         sub.set_defaults(func=func)
         if name == "run":
-            sub.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
+            sub.add_argument("--cell-timeout", type=_positive_int, default=None,
+                             help="seconds per cell (default: none)")
         if name == "slides":
             sub.add_argument("--assets", default=None, type=Path, metavar="DIR",
                              help="load reveal.js, jQuery and RequireJS from DIR (as npm installs them) instead of "
@@ -168,7 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in getattr(args, "names", None) or [] if n not in data.names()]
     if unknown:
         top.error(f"unknown dataset {unknown[0]!r}; known: {', '.join(data.names())}")
-    return args.func(args)
+    if getattr(args, "build", None) and Path(args.build).exists() and not Path(args.build).is_dir():
+        top.error(f"--build must be a folder; {args.build} is a file")
+    try:
+        return args.func(args)
+    except Exception as exc:  # one line, not a traceback: the message names the file or setting at fault
+        if args.debug:
+            raise
+        print(f"udl: error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
+        return 2 if isinstance(exc, (UsageError, SettingError)) else 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +56,15 @@ def _kernel_manager():
             return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                               display_name="Python 3 (udl)", language="python", resource_dir="")
 
-    return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment())
+    # Over IPC (a Unix socket beside the connection file) rather than TCP: no port is opened, and ipykernel has no
+    # cause to print its four-line "running over TCP without encryption" warning for every notebook.
+    # The sockets get an absolute path in a fresh folder: the default is relative, and the kernel runs in the
+    # notebook's folder while this process may not.
+    if os.name != "posix":
+        return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment())
+    sockets = Path(tempfile.mkdtemp(prefix="udl-kernel-")) / "ipc"
+    return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment(), transport="ipc",
+                         ip=str(sockets))
 
 
 def execute(path: Path, cell_timeout: int | None = None):
@@ -77,6 +87,8 @@ def execute(path: Path, cell_timeout: int | None = None):
         # nbclient leaves a kernel it did not create running; each one holds a notebook's models and data.
         if km.has_kernel:
             km.shutdown_kernel(now=True)
+        if km.transport == "ipc":
+            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
     return nb, time.perf_counter() - start, error
 
 

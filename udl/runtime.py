@@ -14,14 +14,13 @@ datasets and the epochs that reach the figures the notebooks state; use a GPU).
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass
 
-from udl._checks import fail
+from udl import settings
+from udl import _checks
+from udl.settings import DEFAULT_PROFILE, PROFILES  # noqa: F401 (part of this module's API)
 
-PROFILES = ("quick", "full")
-DEFAULT_PROFILE = "full"
 _started: float | None = None
 
 COLAB_HINT = "to get one on Colab: Runtime > Change runtime type > GPU"
@@ -29,17 +28,18 @@ COLAB_HINT = "to get one on Colab: Runtime > Change runtime type > GPU"
 
 def profile() -> str:
     """Return the active profile, ``quick`` or ``full``, from ``UDL_PROFILE`` (default ``full``)."""
-    value = os.environ.get("UDL_PROFILE", "").strip().lower() or DEFAULT_PROFILE
-    if value not in PROFILES:
-        raise ValueError(
-            f"The environment variable `UDL_PROFILE` must be 'quick' or 'full' (or unset, meaning "
-            f"'{DEFAULT_PROFILE}'); received: {os.environ.get('UDL_PROFILE')!r}"
-        )
-    return value
+    return settings.profile()
 
 
 def pick(quick, full):
-    """Return `quick` in the quick profile and `full` in the full profile."""
+    """Return `quick` in the quick profile and `full` in the full profile.
+
+    Example:
+
+    ```python
+    EPOCHS = runtime.pick(quick=3, full=15)
+    ```
+    """
     return quick if profile() == "quick" else full
 
 
@@ -97,8 +97,7 @@ def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool 
         verbose: print the summary line.
     """
     global _started
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise fail("seed", "a non-negative integer", seed)
+    seed = _checks.seed("seed", seed)
     active = profile()
     _started = time.perf_counter()
 
@@ -118,11 +117,9 @@ def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool 
     use_mixed = bool(mixed_precision and gpus)
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
 
-    from udl import data  # local import: data does not need TensorFlow, runtime does
-
     info = Runtime(tensorflow=tf.__version__, keras=keras.__version__, gpus=names, profile=active,
                    seed=seed, mixed_precision=use_mixed, deterministic=deterministic,
-                   data_policy=data.policy())
+                   data_policy=settings.policy())
     if verbose:
         print(info.summary())
         if mixed_precision and not gpus:
