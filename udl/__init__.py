@@ -11,6 +11,7 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 - ``viz``      plots that are not the lesson
 - ``augment``  augmentation presets (Keras preprocessing layers) and by-hand augmentations
 - ``training`` learning-rate finder, update/weight ratio, activation statistics
+- ``generative`` what notebooks 12-14 share: fixed-noise sample grids, the classifier score, temperature, bits per character
 - ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
 
 Importing ``udl`` does not import TensorFlow; modules that need it import it themselves.
