@@ -165,6 +165,16 @@ def test_sample_text_resets_the_state_so_runs_repeat():
     assert generative.sample_text(model, VOCAB, "abcab", length=30, seed=1) == first
 
 
+def test_sample_text_resets_nested_stateful_layers():
+    model = char_model(batch=1)
+    inputs = keras.Input(batch_shape=(1, None), dtype="int32")
+    wrapper = keras.Model(inputs, model(inputs))
+    generative.sample_text(wrapper, VOCAB, "abc", length=3)
+    model.get_layer("lstm").states[0].assign(np.ones((1, 8), "float32"))
+    generative._reset_states(wrapper)
+    assert np.abs(model.get_layer("lstm").states[0].numpy()).sum() == 0
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(prompt="abz"), ValueError, "characters from `vocabulary` only \\(not 'z'\\)"),
     (dict(prompt=""), TypeError, "`prompt` must be a non-empty string"),

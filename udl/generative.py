@@ -144,10 +144,12 @@ def _rng(rng) -> np.random.Generator:
 
 
 def _reset_states(model) -> None:
-    """Reset every stateful recurrent layer of `model` (Keras 3 has no `Model.reset_states`)."""
-    for layer in model._flatten_layers(include_self=False):
+    """Reset every stateful recurrent layer of `model`, nested models included (Keras 3 has no `Model.reset_states`)."""
+    for layer in model.layers:
         if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
             layer.reset_state()
+        elif isinstance(layer, keras.Model):
+            _reset_states(layer)
 
 
 def sample_text(model, vocabulary, prompt: str, length: int = 200, temperature=1.0, *, seed: int = 0,
