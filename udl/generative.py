@@ -273,5 +273,5 @@ class SampleGrid(keras.callbacks.Callback):
                 axes[r, c].set_xticks([])
                 axes[r, c].set_yticks([])
             axes[r, 0].set_ylabel(f"epoch {epoch}", fontsize=9)
-        axes[0, 0].figure.suptitle("Samples from the same fixed noise, after each epoch")
+        axes[0, 0].figure.suptitle("Samples from the same fixed noise as training goes on")
         return axes
