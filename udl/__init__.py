@@ -12,6 +12,7 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 - ``augment``  augmentation presets (Keras preprocessing layers) and by-hand augmentations
 - ``training`` learning-rate finder, update/weight ratio, activation statistics
 - ``pretrained`` Keras applications' ImageNet weights when a network allows, else a clear reason
+- ``generative`` what notebooks 12-14 share: fixed-noise sample grids, the classifier score, temperature, bits per character
 - ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
 - ``slides``   the reveal.js deck layout: sub-slides, fragments, speaker notes, local assets
 - ``site``     the course site: an index of the notebooks with their pages, decks and metrics
