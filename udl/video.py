@@ -21,7 +21,7 @@ from IPython.display import HTML
 from matplotlib import animation
 from skimage.transform import resize
 
-from udl._checks import fail, image_batch, positive_int
+from udl._checks import fail, image_batch, positive_int, seed as check_seed
 
 DIRECTIONS = ("right", "left", "down", "up")
 _STEPS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}  # (row, column) per unit of travel
@@ -60,8 +60,7 @@ def moving_digits(digits, n_clips: int, frames: int = 8, size: int = 28, digit_s
         raise fail("frames", "at least 2 (one frame cannot show motion)", frames)
     if digit_size >= size:
         raise fail("digit_size", f"smaller than `size` ({size}), so that the digit has room to move", digit_size)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise fail("seed", "a non-negative integer", seed)
+    seed = check_seed("seed", seed)
     room = size - digit_size  # how far the digit can travel along one axis
     if room < frames - 1:
         raise fail("size", f"at least digit_size + frames - 1 = {digit_size + frames - 1} (1 pixel per frame)", size)
