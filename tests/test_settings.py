@@ -60,7 +60,7 @@ def test_an_unclear_offline_value_is_refused_rather_than_read_as_online(monkeypa
 
 def test_check_reads_all_six(monkeypatch, isolate):
     values = settings.check()
-    assert list(values) == list(settings.NAMES) and len(values) == 6
+    assert list(values) == list(settings.NAMES) and len(values) == 7
     assert values["UDL_PROFILE"] == "quick" and values["UDL_CACHE_DIR"] == isolate.cache
     monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", "inf")
     with pytest.raises(SettingError, match="UDL_DOWNLOAD_TIMEOUT"):

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from udl import slides
+from udl import slides, template
 
 md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
 BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -93,7 +93,7 @@ def test_long_prose_goes_to_the_notes_and_keeps_its_first_sentence():
 def test_notes_solutions_install_cells_and_stderr():
     notes, solution = md("Say this aloud."), code("print('answer')")
     notes.metadata["tags"], solution.metadata["tags"] = ["notes"], ["solution"]
-    install = code('import sys\nif "google.colab" in sys.modules:\n    pass')
+    install = code(template.install_cell("https://github.com/udl-course/udl"))
     noisy = code("print(1)", outputs=[stream("1\n"), nbformat.v4.new_output("stream", name="stderr", text="warn\n")])
     deck = slides.deck(notebook(md("# T"), install, noisy, notes, md("## Exercise"), solution))
     assert kinds(deck) == [("slide", "# T"), ("-", "print(1)"), ("notes", "Say this aloud."), ("slide", "## Exercise")]

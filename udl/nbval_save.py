@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
+
+from udl import settings
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -31,12 +32,12 @@ def pytest_sessionfinish(session):
     """Write every notebook nbval executed to ``$UDL_SAVE_EXECUTED/notebooks/``."""
     import nbformat
 
-    folder = Path(os.environ.get("UDL_SAVE_EXECUTED") or "build") / "notebooks"
+    folder = settings.save_executed() / "notebooks"
     files = {id(item.parent): item.parent for item in session.items if hasattr(item, "test_outputs")}
     for notebook in files.values():
         if not hasattr(notebook, "udl_seconds"):
             continue  # collected but never run (deselected, or the session stopped first)
         notebook.nb.metadata["udl"] = {"seconds": round(notebook.udl_seconds, 1),
-                                       "profile": os.environ.get("UDL_PROFILE", "full")}
+                                       "profile": settings.profile()}
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook.nb, folder / Path(str(notebook.fspath)).name)

@@ -19,6 +19,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from udl import settings
 from udl.slides import CHECK_MARK, SOLUTION_TAG
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colours IPython puts in tracebacks
 
@@ -113,7 +114,7 @@ def run(paths: list[Path], build: Path = Path("build"), cell_timeout: int | None
         if error:
             errors[name] = f"FAILED: {error}"
         (build / "notebooks").mkdir(parents=True, exist_ok=True)
-        nb.metadata["udl"] = {"seconds": round(seconds[name], 1), "profile": os.environ.get("UDL_PROFILE", "full")}
+        nb.metadata["udl"] = {"seconds": round(seconds[name], 1), "profile": settings.profile()}
         nbformat.write(nb, build / "notebooks" / path.name)
         assets = build / "assets" if (build / "assets" / _ASSET_FILES[0]).is_file() else None  # once site/slides ran
         to_html(nb, build / "html" / f"{name}.html", assets)

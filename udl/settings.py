@@ -10,6 +10,9 @@ variable                 meaning                                default
                          downloads (``0``/``false``/... allow)
 ``UDL_DOWNLOAD_TIMEOUT`` seconds a download may wait for data   20
 ``UDL_RESULTS_DIR``      where `results.record` writes          ``build/results``
+``UDL_SAVE_EXECUTED``    where nbval runs keep executed         none (``make test`` sets ``build``)
+                         notebooks (the ``udl.nbval_save``
+                         pytest plugin)
 =======================  =====================================  ==========================================
 
 A bad value raises `SettingError` naming the variable, what it must be and the value received.
@@ -22,7 +25,8 @@ import math
 import os
 from pathlib import Path
 
-NAMES = ("UDL_PROFILE", "UDL_DATA_DIR", "UDL_CACHE_DIR", "UDL_OFFLINE", "UDL_DOWNLOAD_TIMEOUT", "UDL_RESULTS_DIR")
+NAMES = ("UDL_PROFILE", "UDL_DATA_DIR", "UDL_CACHE_DIR", "UDL_OFFLINE", "UDL_DOWNLOAD_TIMEOUT", "UDL_RESULTS_DIR",
+         "UDL_SAVE_EXECUTED")
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
 DEFAULT_TIMEOUT = 20.0
@@ -79,6 +83,11 @@ def results_dir() -> Path:
     return _folder("UDL_RESULTS_DIR", base / "build" / "results")
 
 
+def save_executed() -> Path:
+    """Return the build folder the nbval plugin keeps executed notebooks under: ``UDL_SAVE_EXECUTED``, else build/."""
+    return _folder("UDL_SAVE_EXECUTED", Path("build"))
+
+
 def offline() -> bool:
     """Return True when downloads are switched off with ``UDL_OFFLINE`` (1, true, yes or on)."""
     raw = _raw("UDL_OFFLINE")
@@ -104,7 +113,7 @@ def download_timeout() -> float:
 
 def check() -> dict[str, object]:
     """Validate every variable at once; return {name: value in use}."""
-    readers = (profile, data_dir, cache_dir, offline, download_timeout, results_dir)
+    readers = (profile, data_dir, cache_dir, offline, download_timeout, results_dir, save_executed)
     return {name: read() for name, read in zip(NAMES, readers)}
 
 
