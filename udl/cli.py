@@ -7,6 +7,8 @@
     udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
     udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
     udl notebooks slides [NB...]       write reveal.js slides of the executed notebooks to build/slides/
+    udl notebooks lint [NB...]         check notebooks against the template in CONTRIBUTING.md
+    udl notebooks colab [NB...]        (re)write each notebook's Colab badge and install cell
     udl results                        print the table of recorded metrics
 """
 
@@ -120,6 +122,22 @@ def cmd_notebooks_slides(args) -> int:
     return 0
 
 
+def cmd_notebooks_lint(args) -> int:
+    from udl import template
+
+    problems = [p for path in _notebook_paths(args.notebooks) for p in template.lint(path)]
+    print("\n".join(map(str, problems)) or "every notebook follows the template")
+    return 1 if problems else 0
+
+
+def cmd_notebooks_colab(args) -> int:
+    from udl import template
+
+    for path in _notebook_paths(args.notebooks):
+        print(f"{path}: {'updated' if template.colab(path) else 'already up to date'}")
+    return 0
+
+
 def cmd_results(args) -> int:
     print(results.table(results.read_all()))
     return 0
@@ -144,7 +162,9 @@ def parser() -> argparse.ArgumentParser:
     for name, func, text in (("run", cmd_notebooks_run, "execute into build/ and print the results table"),
                              ("refresh", cmd_notebooks_refresh, "re-run quick and keep only checked outputs"),
                              ("student", cmd_notebooks_student, "student edition without solutions"),
-                             ("slides", cmd_notebooks_slides, "reveal.js slides")):
+                             ("slides", cmd_notebooks_slides, "reveal.js slides"),
+                             ("lint", cmd_notebooks_lint, "check notebooks against the template"),
+                             ("colab", cmd_notebooks_colab, "write the Colab badge and install cell")):
         sub = nbs.add_parser(name, help=text)
         sub.add_argument("notebooks", nargs="*", metavar="NB")
         sub.add_argument("--build", default="build", help="output folder (default: build)")

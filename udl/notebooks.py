@@ -54,7 +54,10 @@ def _kernel_manager():
             return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                               display_name="Python 3 (udl)", language="python", resource_dir="")
 
-    return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment())
+    # Over IPC (a Unix socket beside the connection file) rather than TCP: no port is opened, and ipykernel has no
+    # cause to print its four-line "running over TCP without encryption" warning for every notebook.
+    transport = "ipc" if os.name == "posix" else "tcp"
+    return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment(), transport=transport)
 
 
 def execute(path: Path, cell_timeout: int | None = None):
