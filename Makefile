@@ -46,7 +46,7 @@ slides: venv
 	$(BIN)/udl notebooks slides $(if $(SLIDE_ASSETS),--assets $(SLIDE_ASSETS))
 
 benchmarks: venv
-	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,4 +1,4 @@
-"""Time to 98 % test accuracy on MNIST: notebook 02's CNN recipe vs the keras.io `mnist_convnet` recipe.
+"""Time to accuracy on MNIST: notebook 02's CNN recipe vs the keras.io `mnist_convnet` recipe.
 
 Run from the repository root, on real MNIST digits (the mirror holds 8,000 train / 2,000 test):
 
@@ -18,10 +18,14 @@ notebook 02's quick profile, the profile that trains on these 8,000 mirror digit
 The clock measures training only: ``fit`` is timed from its call (so graph tracing and the first steps count),
 and every half epoch a callback stops the clock, copies the weights, and starts it again; after ``fit`` returns,
 each copy is scored on the test digits.
+The target is the test accuracy that (a), the baseline, ends at: the median over the seeds of this same run, so
+that the verdict holds on any fair split of the digits (a fixed 98 % did not: on another split of the mirror's
+digits keras.io's recipe ended at 97.35 % and never reached it). The fixed ``--target`` (default 98 %) stays as an
+extra column.
 A throwaway model is trained first (TensorFlow's thread pools and kernels start there, not in either recipe), and
 the recipes alternate in order from seed to seed. Reported per recipe, as the median over the seeds: wall-clock
 seconds (and CPU-seconds of this process, all its threads, which other programs on the machine disturb less) until
-test accuracy first reaches ``--target``, the epoch at which it did, the test accuracy after the whole budget, and
+test accuracy first reaches the target, the epoch at which it did, the seconds to the fixed ``--target``, the test accuracy after the whole budget, and
 training samples per second after the first epoch. Before anything, the script checks that (b) is still what the
 notebook teaches (the model, the schedule, the epochs and the compile call) and stops if not.
 """
@@ -29,15 +33,11 @@ notebook teaches (the model, the schedule, the epochs and the compile call) and 
 from __future__ import annotations
 
 import argparse
-import inspect
-import json
 import math
 import os
 import platform
 import statistics
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -48,9 +48,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
+from _timing import Run, TrainingClock, baseline_target, drift, fmt, score, speedup, time_to  # noqa: E402
 from udl import data  # noqa: E402
 
-GOAL = 2.0  # (b) should reach the target at least this many times sooner than (a), with no loss of final accuracy
+GOAL = 2.0  # (b) should reach (a)'s final accuracy at least this many times sooner than (a), with no loss of it
 BATCH_SIZE = 128
 KERASIO_EPOCHS = 15  # as in the keras.io example
 NOTEBOOK02_EPOCHS = 8  # MUST match `EPOCHS = runtime.pick(quick=8, ...)` in notebook 02
@@ -113,72 +114,13 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_mnist_mlp_to_
 
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     """Return what differs between (b) here and the recipe notebook 02 teaches (empty when they match)."""
-    if not path.is_file():
-        return [f"{path} not found"]
-    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    code = "\n".join(line.rstrip() for line in "\n".join(cells).splitlines())
-    expected = [inspect.getsource(build_cnn).strip(), inspect.getsource(one_cycle).strip(),
-                f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
-                "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
-                "jit_compile=False", "validation_split=0.1"]
-    return [text.splitlines()[0] for text in expected if text not in code]
+    return drift(path, [build_cnn, one_cycle],
+                 [f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
+                  "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
+                  "jit_compile=False", "validation_split=0.1"])
 
 
 # --- timing --------------------------------------------------------------------------------------------------
-
-@dataclass
-class Run:
-    """One recipe trained once: test accuracy at each half epoch against training time so far."""
-
-    recipe: str
-    seed: int
-    params: int
-    points: list = field(default_factory=list)  # (epoch, wall s, CPU s, test accuracy)
-
-    def steady_rate(self, n_train: int) -> float:
-        """Return training samples per second after the first epoch (graph building and warm-up excluded)."""
-        first = next(p for p in self.points if p[0] == 1.0)
-        return n_train * (self.points[-1][0] - 1.0) / (self.points[-1][1] - first[1])
-
-    def reached(self, target: float):
-        """Return the first (epoch, wall s, CPU s, accuracy) at or above `target`, or None."""
-        return next((p for p in self.points if p[3] >= target), None)
-
-
-class TrainingClock(keras.callbacks.Callback):
-    """Snapshot the weights every half epoch and at each epoch's end, with the clock stopped meanwhile.
-
-    The snapshots are scored on the test digits after `fit` returns. Scoring them during training (with `predict`,
-    or with eager calls) left `fit` idle for about a second at the start of some later epochs, mostly with the
-    BatchNorm model: time that belongs to the measurement, not to the recipe.
-    """
-
-    def __init__(self, steps_per_epoch: int):
-        super().__init__()
-        self.half, self.epoch, self.snapshots = steps_per_epoch // 2, 0, []
-        self.paused_wall = self.paused_cpu = 0.0
-
-    def start(self):
-        """Call right before `fit`."""
-        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
-
-    def _snapshot(self, epoch: float):
-        wall, cpu = time.perf_counter(), time.process_time()
-        train_wall, train_cpu = wall - self.wall0 - self.paused_wall, cpu - self.cpu0 - self.paused_cpu
-        self.snapshots.append((epoch, train_wall, train_cpu, self.model.get_weights()))
-        self.paused_wall += time.perf_counter() - wall
-        self.paused_cpu += time.process_time() - cpu
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.half:
-            self._snapshot(self.epoch + 0.5)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._snapshot(epoch + 1.0)
-
 
 def train(recipe: str, seed: int, x, y, x_test, y_test, epochs: int) -> Run:
     """Train `recipe` from `seed` for `epochs` epochs on (x, y); return its accuracy-against-time points."""
@@ -192,11 +134,8 @@ def train(recipe: str, seed: int, x, y, x_test, y_test, epochs: int) -> Run:
     clock = TrainingClock(steps_per_epoch)
     clock.start()
     model.fit(x, labels, batch_size=BATCH_SIZE, epochs=epochs, verbose=0, callbacks=[clock])
-    for epoch, wall, cpu, weights in clock.snapshots:  # score each snapshot, now that the clock has stopped
-        model.set_weights(weights)
-        predicted = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
-        run.points.append((epoch, wall, cpu, float(np.mean(predicted == y_test))))
-    return run
+    return score(run, model, clock,
+                 lambda m: np.mean(m.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1) == y_test))
 
 
 def warm_up(x, y) -> None:
@@ -208,17 +147,6 @@ def warm_up(x, y) -> None:
     model.predict(x[:1000], batch_size=1000, verbose=0)
 
 
-def median(values):
-    """Median that treats None (target never reached) as infinitely late."""
-    finite = [math.inf if v is None else v for v in values]
-    return statistics.median(finite)
-
-
-def fmt(value, spec: str) -> str:
-    """Format a median, or say that the target was not reached."""
-    return "not reached" if value is None or math.isinf(value) else f"{value:{spec}}"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs-a", type=int, default=KERASIO_EPOCHS,
@@ -226,7 +154,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs-b", type=int, default=NOTEBOOK02_EPOCHS,
                         help=f"(b)'s epoch budget (default: {NOTEBOOK02_EPOCHS}, notebook 02's quick profile)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--target", type=float, default=0.98, help="test accuracy to reach (default: 0.98)")
+    parser.add_argument("--target", type=float, default=0.98,
+                        help="a fixed test accuracy, reported beside the baseline's final one (default: 0.98)")
     args = parser.parse_args(argv)
     if min(args.epochs_a, args.epochs_b) < 1 or not 0 < args.target < 1:
         parser.error(f"--epochs-a/--epochs-b must be >= 1 and --target between 0 and 1; received "
@@ -249,7 +178,8 @@ def main(argv=None) -> int:
     n_fit = len(x_all) - int(0.1 * len(x_all))  # what validation_split=0.1 trains on: all but the last 10 %
     x, y, y_test = x_all[:n_fit], mnist.y_train[:n_fit].astype("int32"), mnist.y_test.astype("int32")
     print(f"training on {len(x):,} digits (the last 10 % held out, as validation_split=0.1 does), testing on "
-          f"{len(x_test):,} | batch {BATCH_SIZE} | seeds {args.seeds} | target {args.target:.1%}")
+          f"{len(x_test):,} | batch {BATCH_SIZE} | seeds {args.seeds} | target: (a)'s final accuracy, and "
+          f"{args.target:.1%}")
     gpus = len(tf.config.list_physical_devices("GPU"))
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPU cores, GPUs: {gpus}, "
@@ -263,43 +193,33 @@ def main(argv=None) -> int:
         for name in names if i % 2 == 0 else names[::-1]:  # alternate the order, so drifting load hits both alike
             run = train(name, seed, x, y, x_test, y_test, budgets[name])
             runs[name].append(run)
-            hit = run.reached(args.target)
-            reached = (f"{args.target:.0%} at epoch {hit[0]:g} after {hit[1]:.1f} s ({hit[2]:.1f} CPU-s)" if hit
-                       else f"{args.target:.0%} not reached")
-            print(f"  {name}, seed {seed}: {reached}; after {budgets[name]} epochs {run.points[-1][3]:.2%} "
+            print(f"  {name}, seed {seed}: after {budgets[name]} epochs {run.points[-1][3]:.2%} "
                   f"in {run.points[-1][1]:.1f} s", flush=True)
 
+    target = baseline_target(runs[KERASIO])
     summary = {}
     for name, rs in runs.items():
-        hits = [r.reached(args.target) for r in rs]
-        summary[name] = {
-            "params": rs[0].params,
-            "budget": budgets[name],
-            "wall": median([h[1] if h else None for h in hits]),
-            "cpu": median([h[2] if h else None for h in hits]),
-            "epoch": median([h[0] if h else None for h in hits]),
-            "final": statistics.median(r.points[-1][3] for r in rs),
-            "train": statistics.median(r.points[-1][1] for r in rs),
-            "rate": statistics.median(r.steady_rate(len(x)) for r in rs),
-            "reached": sum(h is not None for h in hits),
-        }
+        summary[name] = dict(time_to(rs, target), params=rs[0].params, budget=budgets[name],
+                             fixed=time_to(rs, args.target)["wall"],
+                             final=statistics.median(r.points[-1][3] for r in rs),
+                             train=statistics.median(r.points[-1][1] for r in rs),
+                             rate=statistics.median(r.steady_rate(len(x)) for r in rs))
     width = max(map(len, summary))
-    print(f"\nmedian of {len(args.seeds)} seeds; times are training only (evaluation excluded)")
-    print(f"{'recipe':<{width}}  {'params':>7}  {'to ' + format(args.target, '.0%') + ': s':>10}  {'CPU-s':>6}  "
-          f"{'epochs':>6}  {'budget':>6}  {'final acc':>9}  {'train s':>7}  {'samples/s':>9}")
-    print(f"{'':<{width}}  {'':>7}  {'':>10}  {'':>6}  {'':>6}  {'':>6}  {'':>9}  {'':>7}  {'(epoch 2+)':>9}")
+    print(f"\nmedian of {len(args.seeds)} seeds; times are training only (evaluation excluded); target {target:.2%} = "
+          f"(a)'s final test accuracy")
+    print(f"{'recipe':<{width}}  {'params':>7}  {'to target: s':>12}  {'CPU-s':>6}  {'epochs':>6}  "
+          f"{'to ' + format(args.target, '.0%') + ': s':>10}  {'budget':>6}  {'final acc':>9}  {'train s':>7}  "
+          f"{'samples/s':>9}")
     for name, row in summary.items():
         note = "" if row["reached"] == len(args.seeds) else f"  (reached in {row['reached']} of {len(args.seeds)} runs)"
-        print(f"{name:<{width}}  {row['params']:>7,}  {fmt(row['wall'], '.1f'):>10}  {fmt(row['cpu'], '.1f'):>6}  "
-              f"{fmt(row['epoch'], 'g'):>6}  {row['budget']:>6}  {row['final']:>9.2%}  {row['train']:>7.1f}  "
-              f"{row['rate']:>9,.0f}{note}")
+        print(f"{name:<{width}}  {row['params']:>7,}  {fmt(row['wall'], '.1f'):>12}  {fmt(row['cpu'], '.1f'):>6}  "
+              f"{fmt(row['epoch'], 'g'):>6}  {fmt(row['fixed'], '.1f'):>10}  {row['budget']:>6}  {row['final']:>9.2%}  "
+              f"{row['train']:>7.1f}  {row['rate']:>9,.0f}{note}")
     a, b = summary[KERASIO], summary[NOTEBOOK02]
-    speedup = a["wall"] / b["wall"] if not math.isinf(b["wall"]) else 0.0
-    speedup_cpu = a["cpu"] / b["cpu"] if not math.isinf(b["cpu"]) else 0.0
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    met = speedup >= GOAL and b["final"] >= a["final"]
-    print(f"\nSpeed-up of notebook 02's recipe to {args.target:.0%}: {speedup:.2f}x wall-clock ({speedup_cpu:.2f}x in "
-          f"CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "
+    met = speedup(a, b, "wall") >= GOAL and b["final"] >= a["final"]
+    print(f"\nSpeed-up of notebook 02's recipe to {target:.2%} ((a)'s final accuracy): {speedup(a, b, 'wall'):.2f}x "
+          f"wall-clock ({speedup(a, b, 'cpu'):.2f}x in CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "
           f"(goal: >= {GOAL:.0f}x sooner with no loss of final accuracy: {'met' if met else 'NOT met'})")
     return 0
 
