@@ -55,6 +55,8 @@ def test_nearest_by_cosine_similarity():
     assert [w for w, _ in text.nearest(vectors, vocabulary, "good", k=2)] == ["great", "[UNK]"]
     best = text.nearest(vectors, vocabulary, "bad", k=1)
     assert best[0][0] == "awful" and 0.98 < best[0][1] <= 1
+    unused = np.concatenate([vectors, np.ones((3, 2), np.float32)])  # an Embedding sized for more words
+    assert text.nearest(unused, vocabulary, "good", k=2) == text.nearest(vectors, vocabulary, "good", k=2)
 
 
 @pytest.mark.parametrize("method", ["pca", "tsne"])
@@ -79,7 +81,7 @@ def test_plot_embeddings_labels_the_words(method):
     (lambda v: text.sequences(v, TEXTS, 5, keep="middle"), ValueError, "`keep` must be one of 'start', 'end'"),
     (lambda v: text.padding_report([1.5, 2], 3), ValueError, "`lengths` must be a non-empty 1-D array"),
     (lambda v: text.padding_report([], 3), ValueError, "`lengths` must be"),
-    (lambda v: text.nearest(np.zeros((3, 2)), ["a", "b"], "a"), ValueError, "`vocabulary` must be one word per row"),
+    (lambda v: text.nearest(np.zeros((2, 2)), ["a", "b", "c"], "a"), ValueError, "`vocabulary` must be one word per row"),
     (lambda v: text.nearest(np.zeros(3), ["a", "b", "c"], "a"), ValueError, "`vectors` must be a float array"),
     (lambda v: text.nearest(np.ones((3, 2)), ["", "a", "b"], "zebra"), KeyError, "`word` must be a word in the"),
     (lambda v: text.plot_embeddings(np.ones((9, 2)), list("abcdefghi"), ["b"], method="umap"), ValueError,

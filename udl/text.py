@@ -140,10 +140,10 @@ def _embeddings(vectors, vocabulary) -> tuple[np.ndarray, list[str]]:
         raise fail("vectors", "a float array (vocabulary size, dimensions), e.g. an Embedding layer's weights",
                    vectors)
     vocabulary = list(vocabulary)
-    if len(vocabulary) != len(array):
-        raise fail("vocabulary", f"one word per row of `vectors` ({len(array):,})",
+    if not 0 < len(vocabulary) <= len(array):  # an Embedding sized for more words than the corpus has: rows unused
+        raise fail("vocabulary", f"one word per row of `vectors` (at most {len(array):,})",
                    f"{len(vocabulary):,} words")
-    return array, vocabulary
+    return array[: len(vocabulary)], vocabulary
 
 
 def _index(vocabulary: list[str], word: str) -> int:
