@@ -14,7 +14,7 @@ export UDL_PROFILE ?= quick
 # oneDNN's banner and TF's C++ INFO lines are noise for students; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: venv run test test-notebooks student slides benchmarks clean
+.PHONY: venv vendor run test test-notebooks student slides site test-site colab-check benchmarks clean
 
 venv: $(STAMP)
 
@@ -30,20 +30,42 @@ $(STAMP): $(REQUIREMENTS) pyproject.toml
 run: venv
 	$(BIN)/udl notebooks run
 
+# UDL_SAVE_EXECUTED=build keeps each notebook as nbval ran it in build/notebooks/, so slides and site need no
+# second run (CI does this).
+SAVE := $(if $(UDL_SAVE_EXECUTED),-p udl.nbval_save)
+
 test: venv
-	$(BIN)/python -m pytest -q tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest -q tests notebooks $(NBVAL) $(SAVE)
 
 test-notebooks: venv
-	$(BIN)/python -m pytest -q notebooks $(NBVAL)
+	$(BIN)/python -m pytest -q notebooks $(NBVAL) $(SAVE)
 
 student: venv
 	$(BIN)/udl notebooks student
 
-# Slides are made from executed notebooks (executing any without an up-to-date copy in build/notebooks first).
-# To present offline: npm install --prefix build/slides reveal.js@4.0.2 jquery@2 requirejs@2 (once, online),
-# then make slides SLIDE_ASSETS=build/slides/node_modules
-slides: venv
-	$(BIN)/udl notebooks slides $(if $(SLIDE_ASSETS),--assets $(SLIDE_ASSETS))
+# What slides and site load (reveal.js, jQuery, RequireJS, MathJax), pinned in vendor/package-lock.json and
+# installed once with npm, so that they present with no network.
+VENDOR_STAMP := vendor/node_modules/.package-lock.json
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): vendor/package.json vendor/package-lock.json
+	npm ci --prefix vendor --no-audit --no-fund --loglevel=error
+
+# Slides and site are made from executed notebooks (executing any without an up-to-date copy in build/notebooks
+# first): build/slides/, and build/index.html with build/html/, build/student/ and build/assets/.
+slides: venv vendor
+	$(BIN)/udl notebooks slides
+
+site: venv vendor
+	$(BIN)/udl notebooks site
+
+# Open the site in headless Chromium: every link, every slide (needs `apt-get install chromium`).
+test-site: venv
+	UDL_SITE=build UDL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_browser.py
+
+# Install udl into a fresh venv holding a real TensorFlow and an older Keras, as on Colab (minutes, ~600 MB).
+colab-check: venv
+	UDL_COLAB_CHECK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_install.py
 
 benchmarks: venv
 	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

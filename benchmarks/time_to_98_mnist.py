@@ -20,8 +20,8 @@ and every half epoch a callback stops the clock, copies the weights, and starts 
 each copy is scored on the test digits.
 The target is the test accuracy that (a), the baseline, ends at: the median over the seeds of this same run, so
 that the verdict holds on any fair split of the digits (a fixed 98 % did not: on another split of the mirror's
-digits keras.io's recipe ended at 97.35 % and never reached it). The fixed ``--target`` (default 98 %) stays as an
-extra column.
+digits keras.io's recipe ended at 97.35 % and never reached it). The time to the fixed ``--target`` (default 98 %)
+is an extra column.
 A throwaway model is trained first (TensorFlow's thread pools and kernels start there, not in either recipe), and
 the recipes alternate in order from seed to seed. Reported per recipe, as the median over the seeds: wall-clock
 seconds (and CPU-seconds of this process, all its threads, which other programs on the machine disturb less) until
@@ -33,22 +33,24 @@ notebook teaches (the model, the schedule, the epochs and the compile call) and 
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import platform
-import statistics
 import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _timing import (Run, TrainingClock, baseline_target, missing_from_notebook, race, report, score,  # noqa: E402
+                     speedups)
 from keras import layers  # noqa: E402
 
-from _timing import Run, TrainingClock, baseline_target, drift, fmt, score, speedup, time_to  # noqa: E402
 from udl import data  # noqa: E402
 
 GOAL = 2.0  # (b) should reach (a)'s final accuracy at least this many times sooner than (a), with no loss of it
@@ -114,10 +116,11 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_mnist_mlp_to_
 
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     """Return what differs between (b) here and the recipe notebook 02 teaches (empty when they match)."""
-    return drift(path, [build_cnn, one_cycle],
-                 [f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
-                  "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
-                  "jit_compile=False", "validation_split=0.1"])
+    return missing_from_notebook(path, [
+        inspect.getsource(build_cnn).strip(), inspect.getsource(one_cycle).strip(),
+        f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
+        "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
+        "jit_compile=False", "validation_split=0.1"])
 
 
 # --- timing --------------------------------------------------------------------------------------------------
@@ -130,11 +133,10 @@ def train(recipe: str, seed: int, x, y, x_test, y_test, epochs: int) -> Run:
         model, labels = build_kerasio(), keras.utils.to_categorical(y, 10)
     else:
         model, labels = build_notebook02(epochs, steps_per_epoch), y
-    run = Run(recipe, seed, model.count_params())
     clock = TrainingClock(steps_per_epoch)
     clock.start()
     model.fit(x, labels, batch_size=BATCH_SIZE, epochs=epochs, verbose=0, callbacks=[clock])
-    return score(run, model, clock,
+    return score(Run(recipe, seed, model.count_params()), model, clock,
                  lambda m: np.mean(m.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1) == y_test))
 
 
@@ -155,7 +157,7 @@ def main(argv=None) -> int:
                         help=f"(b)'s epoch budget (default: {NOTEBOOK02_EPOCHS}, notebook 02's quick profile)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--target", type=float, default=0.98,
-                        help="a fixed test accuracy, reported beside the baseline's final one (default: 0.98)")
+                        help="a fixed test accuracy, timed beside (a)'s final one (default: 0.98)")
     args = parser.parse_args(argv)
     if min(args.epochs_a, args.epochs_b) < 1 or not 0 < args.target < 1:
         parser.error(f"--epochs-a/--epochs-b must be >= 1 and --target between 0 and 1; received "
@@ -187,39 +189,16 @@ def main(argv=None) -> int:
 
     warm_up(x, y)
     budgets = {KERASIO: args.epochs_a, NOTEBOOK02: args.epochs_b}
-    runs: dict[str, list[Run]] = {name: [] for name in budgets}
-    names = list(budgets)
-    for i, seed in enumerate(args.seeds):
-        for name in names if i % 2 == 0 else names[::-1]:  # alternate the order, so drifting load hits both alike
-            run = train(name, seed, x, y, x_test, y_test, budgets[name])
-            runs[name].append(run)
-            print(f"  {name}, seed {seed}: after {budgets[name]} epochs {run.points[-1][3]:.2%} "
-                  f"in {run.points[-1][1]:.1f} s", flush=True)
-
+    runs = race(lambda name, seed, epochs: train(name, seed, x, y, x_test, y_test, epochs), budgets, args.seeds,
+                args.target)
     target = baseline_target(runs[KERASIO])
-    summary = {}
-    for name, rs in runs.items():
-        summary[name] = dict(time_to(rs, target), params=rs[0].params, budget=budgets[name],
-                             fixed=time_to(rs, args.target)["wall"],
-                             final=statistics.median(r.points[-1][3] for r in rs),
-                             train=statistics.median(r.points[-1][1] for r in rs),
-                             rate=statistics.median(r.steady_rate(len(x)) for r in rs))
-    width = max(map(len, summary))
-    print(f"\nmedian of {len(args.seeds)} seeds; times are training only (evaluation excluded); target {target:.2%} = "
-          f"(a)'s final test accuracy")
-    print(f"{'recipe':<{width}}  {'params':>7}  {'to target: s':>12}  {'CPU-s':>6}  {'epochs':>6}  "
-          f"{'to ' + format(args.target, '.0%') + ': s':>10}  {'budget':>6}  {'final acc':>9}  {'train s':>7}  "
-          f"{'samples/s':>9}")
-    for name, row in summary.items():
-        note = "" if row["reached"] == len(args.seeds) else f"  (reached in {row['reached']} of {len(args.seeds)} runs)"
-        print(f"{name:<{width}}  {row['params']:>7,}  {fmt(row['wall'], '.1f'):>12}  {fmt(row['cpu'], '.1f'):>6}  "
-              f"{fmt(row['epoch'], 'g'):>6}  {fmt(row['fixed'], '.1f'):>10}  {row['budget']:>6}  {row['final']:>9.2%}  "
-              f"{row['train']:>7.1f}  {row['rate']:>9,.0f}{note}")
+    summary = report(runs, budgets, target, len(x), fixed=args.target)
     a, b = summary[KERASIO], summary[NOTEBOOK02]
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    met = speedup(a, b, "wall") >= GOAL and b["final"] >= a["final"]
-    print(f"\nSpeed-up of notebook 02's recipe to {target:.2%} ((a)'s final accuracy): {speedup(a, b, 'wall'):.2f}x "
-          f"wall-clock ({speedup(a, b, 'cpu'):.2f}x in CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "
+    speedup, speedup_cpu = speedups(summary)
+    met = speedup >= GOAL and b["final"] >= a["final"]
+    print(f"\nSpeed-up of notebook 02's recipe to {target:.2%} ((a)'s final accuracy): {speedup:.2f}x wall-clock "
+          f"({speedup_cpu:.2f}x in "
+          f"CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "
           f"(goal: >= {GOAL:.0f}x sooner with no loss of final accuracy: {'met' if met else 'NOT met'})")
     return 0
 

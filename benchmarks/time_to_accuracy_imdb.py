@@ -24,10 +24,10 @@ checks that (b) is still what notebook 08 teaches, and stops if not.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import platform
-import statistics
 import sys
 from pathlib import Path
 
@@ -39,7 +39,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from _timing import Run, TrainingClock, baseline_target, drift, fmt, score, speedup, time_to  # noqa: E402
+from _timing import (Run, TrainingClock, baseline_target, missing_from_notebook, race, report, score,  # noqa: E402
+                     speedups)
 from udl import data, text  # noqa: E402
 
 GOAL = 2.0  # (b) should reach (a)'s final accuracy at least this many times sooner than (a)
@@ -83,8 +84,8 @@ def compile_model(model):
 
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     """Return what differs between (b) here and the recipe notebook 08 teaches (empty when they match)."""
-    return drift(path, [build_rnn, compile_model],
-                 [f"MAX_TOKENS = {MAX_TOKENS:_}", f"SEQUENCE_LENGTH = runtime.pick(quick={SEQUENCE_LENGTH},",
+    return missing_from_notebook(path, [inspect.getsource(build_rnn).strip(), inspect.getsource(compile_model).strip(),
+                 f"MAX_TOKENS = {MAX_TOKENS:_}", f"SEQUENCE_LENGTH = runtime.pick(quick={SEQUENCE_LENGTH},",
                   f"UNITS = {UNITS}", f"EPOCHS = runtime.pick(quick={EPOCHS},", f"BATCH_SIZE = runtime.pick(quick={BATCH_SIZE},",
                   "LEARNING_RATE = runtime.pick(quick=3e-3,", '"gru": lambda: layers.GRU(UNITS),', 'keep="end")',
                   "validation_split=0.1"])
@@ -101,10 +102,10 @@ def inputs(imdb, recipe):
     return [text.sequences(vectorizer, x, SEQUENCE_LENGTH, keep="end") for x in (imdb.x_train, imdb.x_test)]
 
 
-def train(recipe, seed, x, y, x_test, y_test) -> Run:
-    """Train `recipe` from `seed` on (x, y) for its epochs; return its accuracy-against-time points."""
+def train(recipe, seed, epochs, x, y, x_test, y_test) -> Run:
+    """Train `recipe` from `seed` on (x, y) for `epochs`; return its accuracy-against-time points."""
     keras.utils.set_random_seed(seed)
-    batch, epochs = (KERASIO["batch"], KERASIO["epochs"]) if recipe == NAME_A else (BATCH_SIZE, EPOCHS)
+    batch = KERASIO["batch"] if recipe == NAME_A else BATCH_SIZE
     model = build_kerasio() if recipe == NAME_A else compile_model(build_rnn("gru"))
     clock = TrainingClock(math.ceil(len(x) / batch))
     clock.start()
@@ -138,34 +139,22 @@ def main(argv=None) -> int:
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPU cores, GPUs: {len(tf.config.list_physical_devices('GPU'))}, "
           f"load average at the start: {os.getloadavg()[0]:.1f}")
-    train(NAME_B, 99, *[v[:256] for v in data_for[NAME_B][:2]], *data_for[NAME_B][2:])  # warm-up, thrown away
-    runs = {NAME_A: [], NAME_B: []}
-    for i, seed in enumerate(args.seeds):
-        for recipe in (NAME_A, NAME_B) if i % 2 == 0 else (NAME_B, NAME_A):
-            run = train(recipe, seed, *data_for[recipe])
-            runs[recipe].append(run)
-            print(f"  {recipe}, seed {seed}: " + ", ".join(f"{p[0]:g}: {p[3]:.1%} at {p[1]:.1f} s" for p in run.points),
-                  flush=True)
+    train(NAME_B, 99, 1, *[v[:256] for v in data_for[NAME_B][:2]], *data_for[NAME_B][2:])  # warm-up, thrown away
+    budgets = {NAME_A: KERASIO["epochs"], NAME_B: EPOCHS}
+    runs = race(lambda name, seed, epochs: train(name, seed, epochs, *data_for[name]), budgets, args.seeds, FIXED)
+    for name, rs in runs.items():
+        for run in rs:
+            print(f"  {name}, seed {run.seed}: " + ", ".join(f"{p[0]:g}: {p[3]:.1%} at {p[1]:.1f} s" for p in run.points))
     target = baseline_target(runs[NAME_A])
-    budget = min(statistics.median(r.points[-1][1] for r in rs) for rs in runs.values())
-    summary = {name: dict(time_to(rs, target), params=rs[0].params, fixed=time_to(rs, FIXED)["wall"],
-                          at_budget=np.median([r.within(budget) for r in rs]),
-                          final=statistics.median(r.points[-1][3] for r in rs),
-                          train=statistics.median(r.points[-1][1] for r in rs)) for name, rs in runs.items()}
-    width = max(map(len, summary))
-    print(f"\nmedian of {len(args.seeds)} seeds; training time only; target {target:.2%} = (a)'s final test accuracy; "
-          f"budget {budget:.1f} s")
-    print(f"{'recipe':<{width}}  {'params':>9}  {'to target: s':>12}  {'CPU-s':>6}  {'to 80 %: s':>10}  "
-          f"{'acc at budget':>13}  {'final acc':>9}  {'train s':>7}")
-    for name, row in summary.items():
-        note = "" if row["reached"] == len(args.seeds) else f"  (target reached in {row['reached']} of {len(args.seeds)})"
-        print(f"{name:<{width}}  {row['params']:>9,}  {fmt(row['wall'], '.1f'):>12}  {fmt(row['cpu'], '.1f'):>6}  "
-              f"{fmt(row['fixed'], '.1f'):>10}  {'< 0.5 epoch' if math.isnan(row['at_budget']) else format(row['at_budget'], '.2%'):>13}  {row['final']:>9.2%}  {row['train']:>7.1f}{note}")
-    a, b = summary[NAME_A], summary[NAME_B]
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    met = speedup(a, b, "wall") >= GOAL
-    print(f"\nSpeed-up of notebook 08's GRU to {target:.2%} ((a)'s final accuracy): {speedup(a, b, 'wall'):.2f}x wall-clock "
-          f"({speedup(a, b, 'cpu'):.2f}x in CPU-s) (goal: >= {GOAL:.0f}x sooner: {'met' if met else 'NOT met'})")
+    summary = report(runs, budgets, target, n_fit, fixed=FIXED)
+    budget = min(row["train"] for row in summary.values())
+    for name, rs in runs.items():
+        at_budget = np.median([r.within(budget) for r in rs])
+        print(f"{name}: test accuracy after {budget:.1f} s of training: "
+              + ("not half an epoch yet" if math.isnan(at_budget) else f"{at_budget:.2%}"))
+    speedup, speedup_cpu = speedups(summary)
+    print(f"\nSpeed-up of notebook 08's GRU to {target:.2%} ((a)'s final accuracy): {speedup:.2f}x wall-clock "
+          f"({speedup_cpu:.2f}x in CPU-s) (goal: >= {GOAL:.0f}x sooner: {'met' if speedup >= GOAL else 'NOT met'})")
     return 0
 
 

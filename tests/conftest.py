@@ -39,10 +39,6 @@ def isolate(tmp_path, monkeypatch):
     monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", str(TIMEOUT))
     if "udl.data" in sys.modules:  # the record of datasets loaded in this process is per test
         monkeypatch.setattr(sys.modules["udl.data"], "_loaded", {})
-    if "pooch" in sys.modules:  # pooch's log handler keeps the stderr of the test that imported it, closed since
-        for handler in sys.modules["pooch"].get_logger().handlers:
-            if getattr(handler, "stream", None) is not None:
-                monkeypatch.setattr(handler, "stream", sys.stderr)
 
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
@@ -81,7 +77,9 @@ def isolate(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- loopback server
 class _Handler(BaseHTTPRequestHandler):
     """Routes: /files/NAME (the file), /404/NAME, /truncated/NAME (half the body, then close),
-    /stall/NAME (headers, then silence), /hang/NAME (no answer at all)."""
+    /stall/NAME (headers, then silence), /hang/NAME (no answer at all), /nolength/NAME (the body without a
+    Content-Length), /cut/NAME (half the body without a Content-Length: looks complete), /drip/NAME (a byte
+    every 50 ms)."""
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         server = self.server
@@ -98,9 +96,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
+        if route in ("nolength", "cut"):
+            self.end_headers()
+            self.wfile.write(body if route == "nolength" else body[: len(body) // 2])
+            self.close_connection = True
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if route == "files":
+        if route == "drip":
+            for i in range(len(body)):
+                if server.release.wait(0.05):
+                    return
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+        elif route == "files":
             self.wfile.write(body)
         elif route == "truncated":
             self.wfile.write(body[: len(body) // 2])

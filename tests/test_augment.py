@@ -155,10 +155,10 @@ def test_random_affine_draws_within_the_parameter_ranges():
     "kwargs, message",
     [
         ({"flip": "yes"}, r"`flip` must be True or False; received: 'yes'"),
-        ({"rotation": 2}, r"`rotation` must be a number in \[0, 0.5\]; received: 2"),
-        ({"height_shift": -0.1}, r"`height_shift` must be a number in \[0, 1\]; received: -0.1"),
-        ({"width_shift": "0.1"}, r"`width_shift` must be a number in \[0, 1\]; received: '0.1'"),
-        ({"zoom": 1.5}, r"`zoom` must be a number in \[0, 0.99\]; received: 1.5"),
+        ({"rotation": 2}, r"`rotation` must be a finite number in \[0, 0.5\]; received: 2"),
+        ({"height_shift": -0.1}, r"`height_shift` must be a finite number in \[0, 1\]; received: -0.1"),
+        ({"width_shift": "0.1"}, r"`width_shift` must be a finite number in \[0, 1\]; received: '0.1'"),
+        ({"zoom": 1.5}, r"`zoom` must be a finite number in \[0, 0.99\]; received: 1.5"),
         ({"fill_mode": "mirror"}, r"`fill_mode` must be one of 'constant', 'nearest', 'reflect', 'wrap'"),
         ({"interpolation": "cubic"}, r"`interpolation` must be one of 'bilinear', 'nearest'; received: 'cubic'"),
         ({"seed": -2}, r"`seed` must be a non-negative integer or None; received: -2"),
@@ -353,10 +353,10 @@ def test_salt_and_pepper_changes_about_amount_of_pixels_half_each():
         (lambda: augment.flip(np.zeros((2, 8, 8, 3)), 0), r"`image` must be one image of shape \(H, W\) or \(H, W, C\)"),
         (lambda: augment.flip(np.zeros((8, 8)), 2), r"`axis` must be one of 0, 1; received: 2"),
         (lambda: augment.rotate(np.zeros((8, 8), bool), 10), r"`image` must be images with an integer or floating"),
-        (lambda: augment.rotate(np.zeros((8, 8)), "10"), r"`degrees` must be a number; received: '10'"),
-        (lambda: augment.shift(np.zeros((8, 8)), 1, None), r"`dy` must be a number; received: None"),
+        (lambda: augment.rotate(np.zeros((8, 8)), "10"), r"`degrees` must be a finite number; received: '10'"),
+        (lambda: augment.shift(np.zeros((8, 8)), 1, None), r"`dy` must be a finite number; received: None"),
         (lambda: augment.rescale(np.zeros((8, 8)), 0), r"`factor` must be a positive number; received: 0"),
-        (lambda: augment.salt_and_pepper(np.zeros((8, 8)), 1.5), r"`amount` must be a number in \[0, 1\]; received: 1.5"),
+        (lambda: augment.salt_and_pepper(np.zeros((8, 8)), 1.5), r"`amount` must be a finite number in \[0, 1\]; received: 1.5"),
     ],
 )
 def test_by_hand_functions_reject_bad_arguments(call, message):

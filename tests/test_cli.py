@@ -111,53 +111,59 @@ def test_notebooks_student_edition_has_no_solutions(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines() == [str(build / "student" / "99_tiny.ipynb")]
 
 
-def test_notebooks_slides_are_made_from_an_executed_copy(tmp_path, capsys):
+@pytest.fixture
+def assets(tmp_path):
+    """A stand-in for vendor/node_modules holding (empty) files where the pages expect them."""
+    folder = tmp_path / "node_modules"
+    for name in notebooks._ASSET_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("/* stand-in */")
+    return folder
+
+
+def test_notebooks_slides_are_made_from_an_executed_copy_with_local_assets(tmp_path, capsys, assets):
     source = tiny_notebook(tmp_path / "99_tiny.ipynb")
     build = tmp_path / "build"
     slides = build / "slides" / "99_tiny.slides.html"
     # No executed copy yet: the notebook is executed first, so its output is on the slides.
-    assert cli.main(["notebooks", "slides", str(source), "--build", str(build)]) == 0
+    assert cli.main(["notebooks", "slides", str(source), "--build", str(build), "--assets", str(assets)]) == 0
     out = capsys.readouterr().out
     assert "so executing it first" in out and out.splitlines()[-1] == str(slides)
     assert (build / "notebooks" / "99_tiny.ipynb").is_file() and ">42" in slides.read_text(encoding="utf-8")
-    assert 'href="https://unpkg.com/reveal.js@4.0.2/dist/reveal.css"' in slides.read_text(encoding="utf-8")
-    # An up-to-date executed copy is used as it is (here edited, to tell it apart), with local assets.
+    # An up-to-date executed copy is used as it is (here edited, to tell it apart).
     done = nbformat.read(build / "notebooks" / "99_tiny.ipynb", as_version=4)
     done.cells[1].outputs[0].text = "from the executed copy\n"
     nbformat.write(done, build / "notebooks" / "99_tiny.ipynb")
-    assets = tmp_path / "node_modules"
-    for name in notebooks._SLIDE_FILES:
-        (assets / name).parent.mkdir(parents=True, exist_ok=True)
-        (assets / name).write_text("/* stand-in */")
     assert cli.main(["notebooks", "slides", str(source), "--build", str(build), "--assets", str(assets)]) == 0
     assert capsys.readouterr().out.splitlines() == [str(slides)]
     html = slides.read_text(encoding="utf-8")
     assert "from the executed copy" in html
-    loaded = re.findall(r"""(?:src=|href=|import \w+ from )["'](https://[^"']+)""", html)
-    assert loaded and all("/mathjax/" in url or "/mermaid/" in url for url in loaded), loaded  # only these stay remote
-    for url in ('"../../node_modules/reveal.js/dist/reveal.css"', '"../../node_modules/reveal.js/dist/reveal.js"',
-                '"../../node_modules/jquery/dist/jquery.min.js"', '"../../node_modules/requirejs/require.js"'):
+    assert re.findall(r"""(?:src=|href=|import \w+ from |url\()["']?(https?://[^"')]+)""", html) == []
+    for url in ('"../assets/reveal.js/dist/reveal.css"', '"../assets/reveal.js/dist/reveal.js"',
+                '"../assets/jquery/dist/jquery.min.js"', '"../assets/requirejs/require.js"',
+                '"../assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"'):
         assert url in html
+    assert (build / "assets" / "reveal.js" / "dist" / "reveal.js").is_file()  # copied into the build
 
 
 def test_notebooks_slides_refuse_an_incomplete_assets_folder_before_executing_anything(tmp_path):
     source = tiny_notebook(tmp_path / "99_tiny.ipynb")
     (tmp_path / "assets" / "reveal.js" / "dist").mkdir(parents=True)
     (tmp_path / "assets" / "reveal.js" / "dist" / "reveal.js").write_text("")
-    with pytest.raises(SystemExit, match=r"`assets` must be a folder holding reveal.js, jQuery and RequireJS .*"
-                                         r"lacks reveal.js/dist/reveal.css, .*requirejs/require.js\. .*npm install"):
+    with pytest.raises(SystemExit, match=r"`source` must be a folder holding reveal.js, jQuery, RequireJS and MathJax"
+                                         r".*lacks reveal.js/dist/reveal.css, .*mathjax/MathJax.js\. .*npm ci --prefix vendor"):
         cli.main(["notebooks", "slides", str(source), "--build", str(tmp_path / "build"),
                   "--assets", str(tmp_path / "assets")])
-    assert not (tmp_path / "build").exists()
+    assert not (tmp_path / "build" / "notebooks").exists()
 
 
-def test_notebooks_slides_of_a_failing_notebook_exit_with_a_message(tmp_path):
+def test_notebooks_slides_of_a_failing_notebook_exit_with_a_message(tmp_path, assets):
     source = tmp_path / "98_broken.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise ValueError('planted')")]
     nbformat.write(nb, source)
     with pytest.raises(SystemExit, match=r"no slides for .*98_broken.ipynb: it failed to run \(FAILED: ValueError: planted"):
-        cli.main(["notebooks", "slides", str(source), "--build", str(tmp_path / "build")])
+        cli.main(["notebooks", "slides", str(source), "--build", str(tmp_path / "build"), "--assets", str(assets)])
     assert not (tmp_path / "build" / "slides").exists()
 
 

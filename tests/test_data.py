@@ -17,8 +17,9 @@ NAMES = ["mnist", "cifar10", "imdb", "fsdd", "shakespeare"]
 
 
 def files(folder):
-    """The files (not folders) under `folder`, relative."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    """The files (not folders) under `folder`, relative; not the lock files in .locks/."""
+    found = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.exists() else ()
+    return sorted(f for f in found if ".locks" not in f.split("/"))
 
 
 def serve_mnist(server, monkeypatch, sha, route="files", pinned=None):
@@ -191,14 +192,17 @@ def test_fill_cache_then_load_makes_no_request(server, monkeypatch, sha, isolate
     assert ds.source == "cache" and server.count() == 1
 
 
-def test_fetch_force_repairs_a_corrupted_cache(server, monkeypatch, sha, isolate):
+def test_fetch_repairs_a_corrupted_cache_and_force_downloads_again(server, monkeypatch, sha, isolate):
     arrays = serve_mnist(server, monkeypatch, sha)
     data.fill_cache("mnist")
     (isolate.cache / "mnist.npz").write_bytes(b"garbage")
     assert "CORRUPTED" in data.verify("mnist") and "udl data fetch --force mnist" in data.verify("mnist")
-    assert data.fill_cache("mnist") == isolate.cache / "mnist.npz" and server.count() == 1  # cached: untouched
+    assert data.fill_cache("mnist") == isolate.cache / "mnist.npz" and server.count() == 2  # damaged: fetched again
+    assert data.verify("mnist").startswith("mnist: ok")
+    assert data.fill_cache("mnist") == isolate.cache / "mnist.npz" and server.count() == 2  # intact: untouched
+    (isolate.cache / "mnist.npz").write_bytes(b"garbage")
     data.fill_cache("mnist", force=True)
-    assert server.count() == 2 and data.verify("mnist").startswith("mnist: ok")
+    assert server.count() == 3 and data.verify("mnist").startswith("mnist: ok")
     np.testing.assert_array_equal(data.load("mnist", verbose=False).x_test, arrays["x_test"])
 
 

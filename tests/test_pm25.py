@@ -6,6 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from test_data import files
 from udl import data, formats, samples
 from udl.download import DownloadError
 
@@ -82,8 +83,7 @@ def test_download_checks_the_extracted_csv_and_caches_it(server, monkeypatch, sh
     monkeypatch.setattr(data, "PM25_CONTENT", sha(text.encode()))
     pm25 = data.load("pm25", verbose=False)
     assert pm25.source == "download" and len(pm25.x_test) == 24
-    cached = sorted(p.relative_to(isolate.cache).as_posix() for p in isolate.cache.rglob("*") if p.is_file())
-    assert cached == ["pm25.manifest.json", f"pm25/{data.PM25_CSV}"]
+    assert files(isolate.cache) == ["pm25.manifest.json", f"pm25/{data.PM25_CSV}"]
     assert data.verify("pm25").startswith("pm25: ok")
 
 
@@ -93,7 +93,7 @@ def test_download_with_other_content_saves_nothing_and_a_retry_downloads_again(s
     monkeypatch.setitem(data.URLS, "pm25", server.put("pm25.zip", zipped(text.replace("1020", "1021"))))
     with pytest.raises(DownloadError, match="no PRSA_data_2010.1.1-2014.12.31.csv with the pinned SHA-256"):
         data.fill_cache("pm25")
-    assert not [p for p in isolate.cache.rglob("*") if p.is_file()]
+    assert files(isolate.cache) == []
     server.put("pm25.zip", zipped(text, name="elsewhere.csv"))  # the wrong file name is refused too
     with pytest.raises(DownloadError):
         data.fill_cache("pm25")

@@ -108,3 +108,40 @@ def test_profile_is_case_and_space_tolerant(monkeypatch):
     assert runtime.profile() == "quick"
     monkeypatch.delenv("UDL_PROFILE")
     assert runtime.profile() == runtime.DEFAULT_PROFILE == "full"
+
+
+@pytest.mark.parametrize("setting, profile, capabilities, expected", [
+    ("auto", "full", [(7, 5)], True),            # Colab's T4
+    ("auto", "full", [(8, 0), (9, 0)], True),    # A100 and H100 together
+    ("auto", "full", [(6, 0)], False),           # P100: no Tensor Cores, float16 does not pay
+    ("auto", "full", [(8, 0), (6, 1)], False),   # one old card among them: all in float32
+    ("auto", "quick", [(7, 5)], False),          # short runs: not worth the numerics
+    ("auto", "full", [], False),                 # CPU
+    (True, "quick", [(6, 0)], True), (True, "full", [], False), (False, "full", [(8, 0)], False),
+])
+def test_mixed_precision_auto_uses_float16_in_the_full_profile_on_tensor_core_gpus(setting, profile, capabilities,
+                                                                                   expected):
+    assert runtime.wants_mixed_precision(setting, profile, capabilities) is expected
+
+
+@pytest.mark.parametrize("setting", ["yes", 1, None, "Auto"])
+def test_bad_mixed_precision_is_named_before_tensorflow_loads(setting):
+    with pytest.raises(ValueError, match=r"`mixed_precision` must be True, False or 'auto'; received: " + repr(setting)):
+        runtime.setup(mixed_precision=setting)
+
+
+def test_gpus_are_named_with_their_compute_capability():
+    assert runtime._describe_gpu({"device_name": "Tesla T4", "compute_capability": (7, 5)}, "GPU:0") == \
+        "Tesla T4 (compute capability 7.5)"
+    assert runtime._describe_gpu({}, "/physical_device:GPU:0") == "/physical_device:GPU:0"
+
+
+def test_auto_mixed_precision_on_cpu_stays_float32_without_a_note(tf, capsys, monkeypatch):
+    import keras
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setenv("UDL_PROFILE", "full")
+    info = runtime.setup(mixed_precision="auto")
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert info.mixed_precision is False and keras.mixed_precision.global_policy().name == "float32"

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from udl import training  # noqa: E402
+from udl import training, viz  # noqa: E402
 
 
 def _regression(n=512, d=8, noise=0.3, seed=0):
@@ -203,7 +203,7 @@ def test_activation_stats_match_numpy_and_count_conv_channels():
     assert stats["conv"].std == pytest.approx(acts.std(), rel=1e-5)
     assert stats["conv"].dead_fraction == pytest.approx(1 / 4)  # one dead channel out of four
     assert stats["out"].dead_fraction == 0.0
-    axes = training.plot_activation_stats(stats)
+    axes = stats.plot()
     assert len(axes) == 2 and "dead" in axes[0].get_title()
 
 
@@ -215,6 +215,10 @@ def test_activation_stats_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`x`.*\(N, 8\)"):
         training.activation_stats(model, x[:, :3])
     with pytest.raises(TypeError, match="`stats`"):
-        training.plot_activation_stats({"hidden1": 0.5})
+        viz.activation_histograms({"hidden1": 0.5})
+    with pytest.raises(TypeError, match="`result`"):
+        viz.lr_finder({"lrs": [1e-3]})
+    with pytest.raises(TypeError, match="`ratio`"):
+        viz.update_ratios([0.001])
     with pytest.raises(KeyError, match="hidden1, hidden2"):
         training.activation_stats(model, x)["nope"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -36,6 +38,41 @@ def positive_int(arg: str, value, allow_none: bool = False):
     return int(value)
 
 
+def seed(arg: str, value, allow_none: bool = False):
+    """Return `value` as an int if it is a non-negative integer (or None when allowed), else raise."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise fail(arg, "a non-negative integer" + (" or None" if allow_none else ""), value)
+    return int(value)
+
+
+def number(arg: str, value, low=None, high=None) -> int | float:
+    """Return `value` as a Python int or float if it is a finite number (in [low, high] when given), else raise.
+
+    Scalar arrays and tensors are accepted; booleans, strings, NaN and infinities are not.
+    """
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # a scalar array; larger ones are refused below
+        value = value.item()
+    bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise fail(arg, "a finite number" + bounds, value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise fail(arg, "a finite number" + bounds, value)
+    return value
+
+
+def positive_number(arg: str, value) -> float:
+    """Return `value` as a float if it is a finite number greater than 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise fail(arg, "a positive number", value, TypeError)
+    if not (math.isfinite(value) and value > 0):
+        raise fail(arg, "a finite positive number", value)
+    return float(value)
+
+
 def image_batch(arg: str, images, channels=(1, 3)) -> np.ndarray:
     """Return `images` as an array (N, H, W, C); accept (N, H, W) for grey images, raise on anything else."""
     array = np.asarray(images) if not hasattr(images, "numpy") else images.numpy()
@@ -53,6 +90,8 @@ def class_labels(arg: str, y) -> np.ndarray:
     array = np.asarray(y) if not hasattr(y, "numpy") else y.numpy()
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating) or array.dtype == bool):
         raise fail(arg, "integer labels (N,) or float class scores (N, K)", y, TypeError)
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise fail(arg, "finite labels or class scores (no NaN or infinity)", y)
     if array.ndim == 2 and array.shape[1] == 1 and np.issubdtype(array.dtype, np.floating):
         array = array[:, 0] > 0.5
     elif array.ndim == 2:

@@ -17,7 +17,9 @@ import skimage.transform
 import tensorflow as tf
 import keras
 
+from udl import _checks
 from udl._checks import fail, image_batch, one_of, positive_int
+from udl._checks import number as _number
 
 _PRESETS = {
     "none": "no augmentation: images pass through unchanged",
@@ -60,7 +62,7 @@ class RandomAffine(keras.layers.Layer):
         one_of("fill_mode", fill_mode, ("constant", "nearest", "reflect", "wrap"))
         fill_value = _number("fill_value", fill_value)
         one_of("interpolation", interpolation, ("bilinear", "nearest"))
-        seed = _seed("seed", seed)
+        seed = _checks.seed("seed", seed, allow_none=True)
         super().__init__(**kwargs)
         self.flip, self.rotation, self.zoom = bool(flip), rotation, zoom
         self.height_shift, self.width_shift = height_shift, width_shift
@@ -136,12 +138,6 @@ def presets() -> dict[str, str]:
     return dict(_PRESETS)
 
 
-def _seed(arg: str, seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise fail(arg, "a non-negative integer or None", seed)
-    return None if seed is None else int(seed)
-
-
 def _layers(name: str, seed):
     """Return the random layers of preset `name`: one fused ``RandomAffine`` (seeded by `seed`, or Python's RNG)."""
     if name == "digits":
@@ -162,9 +158,15 @@ def preset(name: str, seed: int | None = None) -> keras.Sequential:
     The layers are random only in training (``model.fit``); in ``predict``/``evaluate`` they pass images through.
     Inputs are pixel values in [0, 255]. With ``seed=None`` the layer draws its seed from Python's RNG, so
     ``keras.utils.set_random_seed`` before building makes the output reproducible; an integer seeds it directly.
+
+    Example:
+
+    ```python
+    model = keras.Sequential([keras.Input((32, 32, 3)), augment.preset("cifar"), layers.Rescaling(1 / 255), ...])
+    ```
     """
     one_of("name", name, tuple(_PRESETS))
-    seed = _seed("seed", seed)
+    seed = _checks.seed("seed", seed, allow_none=True)
     return keras.Sequential(_layers(name, seed) or [keras.layers.Identity()], name=f"augment_{name}")
 
 
@@ -215,6 +217,14 @@ def pipeline(x, y=None, preset: str = "none", batch_size: int = 32, shuffle: boo
 
     The random draws run in order (cheap) and the pixel work runs on whole batches in parallel
     (``num_parallel_calls=AUTOTUNE``), so the same seed gives the same batches however many cores run them.
+
+    Example:
+
+    ```python
+    train = augment.pipeline(cifar10.x_train, cifar10.y_train, preset="cifar", batch_size=128, normalize="unit")
+    images, labels = next(iter(train))     # one augmented batch: (128, 32, 32, 3) float32, (128,)
+    model.fit(train, epochs=EPOCHS)
+    ```
     """
     images = image_batch("x", _numeric_pixels("x", x))
     if y is not None:
@@ -225,7 +235,7 @@ def pipeline(x, y=None, preset: str = "none", batch_size: int = 32, shuffle: boo
     batch_size = positive_int("batch_size", batch_size)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise fail("shuffle", "True or False", shuffle)
-    seed = _seed("seed", seed)
+    seed = _checks.seed("seed", seed, allow_none=True)
     stats = _normalizer(normalize, images)
     layers = _layers(preset, seed)
 
@@ -262,14 +272,6 @@ def _image(image) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (1, 3, 4)) or 0 in array.shape:
         raise fail("image", "one image of shape (H, W) or (H, W, C) with C in (1, 3, 4)", array)
     return array
-
-
-def _number(arg: str, value, low=None, high=None) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or (low is not None and value < low) or (high is not None and value > high):
-        bounds = f" in [{low}, {high}]" if low is not None and high is not None else ""
-        raise fail(arg, "a number" + bounds, value)
-    return float(value)
 
 
 def _like(result: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -331,7 +333,7 @@ def salt_and_pepper(image, amount: float, seed: int = 0):
     """
     image = _image(image)
     amount = _number("amount", amount, 0, 1)
-    seed = _seed("seed", seed)
+    seed = _checks.seed("seed", seed, allow_none=True)
     if np.issubdtype(image.dtype, np.integer):
         low, high = np.iinfo(image.dtype).min, np.iinfo(image.dtype).max
     else:

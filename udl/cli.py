@@ -7,26 +7,54 @@
     udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
     udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
     udl notebooks slides [NB...]       write reveal.js slides of the executed notebooks to build/slides/
+    udl notebooks site [NB...]         write the course site (index, pages, slides, student editions) into build/
     udl notebooks lint [NB...]         check notebooks against the template in CONTRIBUTING.md
     udl notebooks colab [NB...]        (re)write each notebook's Colab badge and install cell
     udl results                        print the table of recorded metrics
+
+Errors are one line on stderr: exit code 2 for a wrong command line or setting, 1 for a failure;
+``udl --debug ...`` shows the traceback too.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from udl import data, download, formats, notebooks, results
+from udl.settings import SettingError
 
 NOTEBOOKS = Path("notebooks")
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done as given (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of the usage block
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of seconds; received: {text!r}")
+    return int(text)
 
 
 def _notebook_paths(given: list[str]) -> list[Path]:
     paths = [Path(p) for p in given] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         raise SystemExit(f"udl: no notebooks given and none found in {NOTEBOOKS.resolve()}")
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no such notebook: {path}")
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__}: {exc})") from None
     return paths
 
 
@@ -108,17 +136,32 @@ def _executed(path: Path, build: Path):
     return nbformat.read(done, as_version=4)
 
 
+def _assets(args) -> Path:
+    """Copy the pages' scripts into build/assets (from --assets or vendor/node_modules) before executing anything."""
+    from udl import site
+
+    try:
+        return site.install_assets(Path(args.build), args.assets or site.VENDOR)
+    except FileNotFoundError as error:
+        raise SystemExit(f"udl: {error}") from None
+
+
 def cmd_notebooks_slides(args) -> int:
     # Committed notebooks keep almost no outputs, so slides are made from executed copies: figures included.
-    build = Path(args.build)
-    paths = _notebook_paths(args.notebooks)
-    if args.assets is not None:
-        try:  # check the folder before spending minutes executing notebooks
-            notebooks.check_slide_assets(args.assets)
-        except FileNotFoundError as error:
-            raise SystemExit(f"udl: {error}") from None
+    build, paths, assets = Path(args.build), _notebook_paths(args.notebooks), _assets(args)
     for path in paths:
-        print(notebooks.slides(_executed(path, build), build / "slides" / f"{path.stem}.slides.html", args.assets))
+        print(notebooks.slides(_executed(path, build), build / "slides" / f"{path.stem}.slides.html", assets))
+    return 0
+
+
+def cmd_notebooks_site(args) -> int:
+    from udl import site
+
+    build, paths = Path(args.build), _notebook_paths(args.notebooks)
+    _assets(args)
+    for path in paths:
+        _executed(path, build)
+    print(f"site: {site.build_site(paths, build, args.assets or site.VENDOR).resolve().as_uri()}")
     return 0
 
 
@@ -144,7 +187,8 @@ def cmd_results(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="udl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = _Parser(prog="udl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--debug", action="store_true", help="show the traceback of an error")
     groups = top.add_subparsers(dest="group", required=True)
 
     dat = groups.add_parser("data", help="datasets").add_subparsers(dest="command", required=True)
@@ -163,6 +207,7 @@ def parser() -> argparse.ArgumentParser:
                              ("refresh", cmd_notebooks_refresh, "re-run quick and keep only checked outputs"),
                              ("student", cmd_notebooks_student, "student edition without solutions"),
                              ("slides", cmd_notebooks_slides, "reveal.js slides"),
+                             ("site", cmd_notebooks_site, "the course site in build/"),
                              ("lint", cmd_notebooks_lint, "check notebooks against the template"),
                              ("colab", cmd_notebooks_colab, "write the Colab badge and install cell")):
         sub = nbs.add_parser(name, help=text)
@@ -170,11 +215,12 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--build", default="build", help="output folder (default: build)")
         sub.set_defaults(func=func)
         if name == "run":
-            sub.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
-        if name == "slides":
+            sub.add_argument("--cell-timeout", type=_positive_int, default=None,
+                             help="seconds per cell (default: none)")
+        if name in ("slides", "site"):
             sub.add_argument("--assets", default=None, type=Path, metavar="DIR",
-                             help="load reveal.js, jQuery and RequireJS from DIR (as npm installs them) instead of "
-                                  f"CDNs, to present offline; fill it with: {notebooks.SLIDE_ASSETS_NPM}")
+                             help="copy reveal.js, jQuery, RequireJS and MathJax from DIR (laid out as npm installs "
+                                  f"them; default vendor/node_modules, filled by {notebooks.ASSETS_NPM})")
         if name == "refresh":
             sub.add_argument("--data-dir", default=None, help="mirror to use (default: $UDL_DATA_DIR)")
 
@@ -188,7 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in getattr(args, "names", None) or [] if n not in data.names()]
     if unknown:
         top.error(f"unknown dataset {unknown[0]!r}; known: {', '.join(data.names())}")
-    return args.func(args)
+    if getattr(args, "build", None) and Path(args.build).exists() and not Path(args.build).is_dir():
+        top.error(f"--build must be a folder; {args.build} is a file")
+    try:
+        return args.func(args)
+    except Exception as exc:  # one line, not a traceback: the message names the file or setting at fault
+        if args.debug:
+            raise
+        print(f"udl: error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
+        return 2 if isinstance(exc, (UsageError, SettingError)) else 1
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ In the quick profile (``UDL_PROFILE=quick``) loaders return the documented subse
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,9 +32,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from udl import formats, samples
+from udl import download, formats, samples, settings
 from udl._checks import one_of, positive_int
-from udl.download import DownloadError, UnsafeArchiveError, extract, fetch, sha256_of
+from udl.download import DownloadError, UnsafeArchiveError, extract, fetch, locked, sha256_of
 
 SOURCES = ("mirror", "cache", "download", "builtin")
 _loaded: dict[str, str] = {}
@@ -100,28 +101,8 @@ class Spec:
 
 
 # ---------------------------------------------------------------- where to look
-def data_dir() -> Path | None:
-    """Return the mirror folder from ``UDL_DATA_DIR``, or None when unset."""
-    raw = os.environ.get("UDL_DATA_DIR", "").strip()
-    return Path(raw).expanduser() if raw else None
-
-
-def cache_dir() -> Path:
-    """Return the cache folder: ``UDL_CACHE_DIR``, else ``~/.cache/udl``."""
-    raw = os.environ.get("UDL_CACHE_DIR", "").strip()
-    return Path(raw).expanduser() if raw else Path.home() / ".cache" / "udl"
-
-
-def offline() -> bool:
-    """Return True when downloads are switched off with ``UDL_OFFLINE=1``."""
-    return os.environ.get("UDL_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def policy() -> str:
-    """Describe the lookup order in force, for the setup line."""
-    mirror = f"mirror {data_dir()}" if data_dir() else "no mirror (UDL_DATA_DIR unset)"
-    download = "no downloads (UDL_OFFLINE=1)" if offline() else "download"
-    return f"{mirror} > cache {cache_dir()} > {download} > built-in sample"
+# The settings live in udl.settings; these names stay here for the notebooks and the CLI.
+data_dir, cache_dir, offline, policy = settings.data_dir, settings.cache_dir, settings.offline, settings.policy
 
 
 def _manifest(root: Path, name: str) -> Path:
@@ -141,9 +122,40 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def _stamp(path: Path) -> str:
+    """Fingerprint the files' names, sizes, times and inodes: cheap, and any replacement changes it."""
+    stats = [(f.relative_to(path.parent).as_posix(), f.stat()) for f in _files(path)]
+    return hashlib.sha256(repr([(n, s.st_size, s.st_mtime_ns, s.st_ino) for n, s in stats]).encode()).hexdigest()
+
+
+def _cache_state(entry: Spec) -> str:
+    """Return 'ok', 'missing', or why the cached copy of `entry` is damaged (checked against its manifest)."""
+    root = cache_dir()
+    path, manifest = root / entry.path, _manifest(root, entry.name)
+    if not manifest.exists():
+        return "missing"  # never completed: a fill writes the manifest last
+    try:
+        record = json.loads(manifest.read_text())
+        recorded, stamp = record["sha256"], record.get("stamp")
+        if not path.exists():
+            return f"{path} is missing"
+        if stamp == _stamp(path):
+            return "ok"
+        if _digest(path) == recorded:  # the same content, copied or touched: remember the new fingerprint
+            with contextlib.suppress(OSError):
+                download.write_atomically(manifest, json.dumps(dict(record, stamp=_stamp(path)), indent=1))
+            return "ok"
+        return f"{path} differs from what was fetched"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{manifest} or {path} is unreadable ({type(exc).__name__})"
+
+
 def _cached(spec: Spec) -> Path | None:
-    path = cache_dir() / spec.path
-    return path if path.exists() and _manifest(cache_dir(), spec.name).exists() else None
+    return cache_dir() / spec.path if _cache_state(spec) == "ok" else None
 
 
 # ---------------------------------------------------------------- downloads (tier 3), in the mirror layout
@@ -157,6 +169,11 @@ FSDD_CONTENT = "a2e8a660492f28d9eed6270b290d26cbc5c81d6077ce87d3c0ad5adf4d4ee696
 # UCI's zip is checked after extraction too: the SHA-256 of the CSV it holds (the mirror's file).
 PM25_CSV = "PRSA_data_2010.1.1-2014.12.31.csv"
 PM25_CONTENT = "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"
+# Download sizes in bytes (FSDD's tag archive is not byte-stable: a generous estimate); a download may be
+# this plus a quarter, and an FSDD archive may expand to FSDD_EXTRACTED at most.
+SIZES = {"mnist": 11_490_434, "cifar10": 170_498_071, "imdb": 84_125_825, "fsdd": 48_000_000,
+         "shakespeare": 1_115_394, "pm25": 2_010_492}  # pm25: the CSV's size, more than its zip
+FSDD_EXTRACTED = 256 << 20
 
 URLS = {
     "mnist": "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
@@ -168,24 +185,37 @@ URLS = {
 }
 
 
+def _cap(name: str) -> int:
+    return SIZES[name] + max(SIZES[name] // 4, 1 << 20)
+
+
 def _fill_mnist(root: Path) -> None:
-    fetch(URLS["mnist"], root / "mnist.npz", MNIST_SHA)
+    fetch(URLS["mnist"], root / "mnist.npz", MNIST_SHA, max_bytes=_cap("mnist"))
+
+
+@contextlib.contextmanager
+def _unpacked(name: str, archive: Path, sha256: str | None, keep, **caps):
+    """Download and extract `name`'s archive for the block to use; delete both afterwards, whether or not it worked."""
+    folder = archive.parent / name
+    try:
+        yield extract(fetch(URLS[name], archive, sha256, max_bytes=_cap(name)), folder, keep=keep, **caps)
+    finally:
+        archive.unlink(missing_ok=True)  # never kept: a failed or tampered archive is fetched afresh next time
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fill_cifar10(root: Path) -> None:
-    archive = fetch(URLS["cifar10"], root / "downloads" / "cifar-10-python.tar.gz", CIFAR_SHA)
-    folder = extract(archive, root / "downloads" / "cifar10", keep=lambda n: "_batch" in n)
-    batches = sorted(folder.rglob("*_batch*"))
+    archive = root / "downloads" / "cifar-10-python.tar.gz"
+    with _unpacked("cifar10", archive, CIFAR_SHA, lambda n: "_batch" in n) as folder:
+        batches = sorted(folder.rglob("*_batch*"))
 
-    def load(pattern):  # the archive's hash was verified above, before any pickle is opened
-        parts = [pickle.loads(p.read_bytes(), encoding="bytes") for p in batches if re.search(pattern, p.name)]
-        x = np.concatenate([p[b"data"] for p in parts]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return x.astype(np.uint8), np.concatenate([p[b"labels"] for p in parts]).astype(np.uint8)
+        def load(pattern):  # the archive's hash was verified, before any pickle is opened
+            parts = [pickle.loads(p.read_bytes(), encoding="bytes") for p in batches if re.search(pattern, p.name)]
+            x = np.concatenate([p[b"data"] for p in parts]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+            return x.astype(np.uint8), np.concatenate([p[b"labels"] for p in parts]).astype(np.uint8)
 
-    (x_train, y_train), (x_test, y_test) = load(r"^data_batch_\d$"), load(r"^test_batch$")
-    _atomic_npz(root / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    shutil.rmtree(folder)
-    archive.unlink()
+        (x_train, y_train), (x_test, y_test) = load(r"^data_batch_\d$"), load(r"^test_batch$")
+        _atomic_npz(root / "cifar10.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
 def _atomic_npz(path: Path, **arrays) -> None:
@@ -206,63 +236,53 @@ def _move_into_place(source: Path, dest: Path) -> None:
 
 
 def _fill_imdb(root: Path) -> None:
-    archive = fetch(URLS["imdb"], root / "downloads" / "aclImdb_v1.tar.gz", IMDB_SHA)
     wanted = re.compile(r"^aclImdb/(train|test)/(pos|neg)/[^/]+\.txt$")
-    folder = extract(archive, root / "downloads" / "imdb", keep=lambda n: bool(wanted.match(n)))
-    for split in ("train", "test"):
-        for cls in ("pos", "neg"):
-            count = len(list((folder / "aclImdb" / split / cls).glob("*.txt")))
-            if count != 12_500:
-                shutil.rmtree(folder)
-                archive.unlink()
-                raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}; "
-                                    f"nothing was saved.")
-    _move_into_place(folder / "aclImdb", root / "imdb")
-    shutil.rmtree(folder)
-    archive.unlink()
+    archive = root / "downloads" / "aclImdb_v1.tar.gz"
+    with _unpacked("imdb", archive, IMDB_SHA, lambda n: bool(wanted.match(n))) as folder:
+        for split in ("train", "test"):
+            for cls in ("pos", "neg"):
+                count = len(list((folder / "aclImdb" / split / cls).glob("*.txt")))
+                if count != 12_500:
+                    raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}; "
+                                        f"nothing was saved.")
+        _move_into_place(folder / "aclImdb", root / "imdb")
 
 
 def _fill_fsdd(root: Path) -> None:
-    archive = fetch(URLS["fsdd"], root / "downloads" / "fsdd-v1.0.10.tar.gz", None)
+    # Unpinned (GitHub's tag archives are not byte-stable): verified by the content hash of the recordings.
     wanted = re.compile(r"^[^/]+/recordings/[^/]+\.wav$")
-    folder = extract(archive, root / "downloads" / "fsdd", keep=lambda n: bool(wanted.match(n)))
-    recordings = next(folder.glob("*/recordings"), folder / "recordings")
-    if _digest(recordings) != FSDD_CONTENT:
-        shutil.rmtree(folder)
-        archive.unlink()  # unpinned, so `fetch` would reuse it: a retry must download again
-        raise DownloadError("The FSDD archive's recordings do not match the pinned content hash (v1.0.10); "
-                            "nothing was saved.")
-    _move_into_place(recordings, root / "fsdd" / "recordings")
-    shutil.rmtree(folder)
-    archive.unlink()
+    with _unpacked("fsdd", root / "downloads" / "fsdd-v1.0.10.tar.gz", None, lambda n: bool(wanted.match(n)),
+                   max_bytes=FSDD_EXTRACTED) as folder:
+        recordings = next(folder.glob("*/recordings"), folder / "recordings")
+        if _digest(recordings) != FSDD_CONTENT:
+            raise DownloadError("The FSDD archive's recordings do not match the pinned content hash (v1.0.10); "
+                                "nothing was saved.")
+        _move_into_place(recordings, root / "fsdd" / "recordings")
 
 
 def _fill_shakespeare(root: Path) -> None:
-    fetch(URLS["shakespeare"], root / "shakespeare" / "input.txt", SHAKESPEARE_SHA)
+    fetch(URLS["shakespeare"], root / "shakespeare" / "input.txt", SHAKESPEARE_SHA, max_bytes=_cap("shakespeare"))
 
 
 def _fill_pm25(root: Path) -> None:
-    archive = fetch(URLS["pm25"], root / "downloads" / "beijing-pm25.zip", None)
-    folder = extract(archive, root / "downloads" / "pm25", keep=lambda n: n.rsplit("/", 1)[-1] == PM25_CSV)
-    csv = next(folder.rglob(PM25_CSV), folder / PM25_CSV)
-    if not csv.is_file() or sha256_of(csv) != PM25_CONTENT:
-        shutil.rmtree(folder)
-        archive.unlink()  # unpinned, so `fetch` would reuse it: a retry must download again
-        raise DownloadError(f"UCI's Beijing PM2.5 zip holds no {PM25_CSV} with the pinned SHA-256; nothing was saved.")
-    (root / "pm25").mkdir(parents=True, exist_ok=True)
-    os.replace(csv, root / "pm25" / PM25_CSV)
-    shutil.rmtree(folder)
-    archive.unlink()
+    # Unpinned (UCI's zip may be rebuilt): verified by the SHA-256 of the CSV inside, the mirror's file.
+    with _unpacked("pm25", root / "downloads" / "beijing-pm25.zip", None,
+                   lambda n: n.rsplit("/", 1)[-1] == PM25_CSV) as folder:
+        csv = next(folder.rglob(PM25_CSV), folder / PM25_CSV)
+        if not csv.is_file() or sha256_of(csv) != PM25_CONTENT:
+            raise DownloadError(f"UCI's Beijing PM2.5 zip holds no {PM25_CSV} with the pinned SHA-256; "
+                                f"nothing was saved.")
+        (root / "pm25").mkdir(parents=True, exist_ok=True)
+        os.replace(csv, root / "pm25" / PM25_CSV)
 
 
 # ---------------------------------------------------------------- the registry
-DIGITS = tuple(str(d) for d in range(10))
 CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 REGISTRY: dict[str, Spec] = {
     s.name: s for s in (
         Spec("mnist", "MNIST handwritten digits, 28x28 grey (LeCun et al.)", "mnist.npz",
              lambda p: formats.read_images(p, (28, 28), 10), _fill_mnist, samples.mnist,
-             (8_000, 2_000), URLS["mnist"], DIGITS),
+             (8_000, 2_000), URLS["mnist"], samples.DIGITS),
         Spec("cifar10", "CIFAR-10 photos, 32x32 colour, 10 classes (Krizhevsky 2009)", "cifar10.npz",
              lambda p: formats.read_images(p, (32, 32, 3), 10), _fill_cifar10, samples.cifar10,
              (5_000, 1_000), URLS["cifar10"], CIFAR_CLASSES),
@@ -270,7 +290,7 @@ REGISTRY: dict[str, Spec] = {
              formats.read_reviews, _fill_imdb, samples.imdb, (1_600, 400), URLS["imdb"], ("neg", "pos")),
         Spec("fsdd", "Free Spoken Digit Dataset: 8 kHz recordings of digits (Jakobovski et al.)",
              "fsdd/recordings", formats.read_recordings, _fill_fsdd, samples.fsdd, (1_500, 300),
-             URLS["fsdd"], DIGITS),
+             URLS["fsdd"], samples.DIGITS),
         Spec("shakespeare", "Tiny Shakespeare, one text (Karpathy's char-rnn)", "shakespeare/input.txt",
              formats.read_text, _fill_shakespeare, samples.shakespeare, (300_000, 0), URLS["shakespeare"]),
         Spec("pm25", "Beijing PM2.5 and weather, hourly 2010-2014 (Liang et al. 2015, UCI 381)", f"pm25/{PM25_CSV}",
@@ -305,33 +325,55 @@ def locate(name: str) -> list[tuple[str, bool, str]]:
 
 
 def fill_cache(name: str, force: bool = False) -> Path:
-    """Download `name` into the cache (in the mirror layout) unless it is there already; return its path."""
-    entry, root = spec(name), cache_dir()
+    """Download `name` into the cache (in the mirror layout) unless it is there already; return its path.
+
+    Processes sharing a cache take turns (an inter-process lock per dataset): the first downloads, the others
+    find its result. A damaged cached copy (see `verify`) is downloaded again.
+    """
+    return _fill(spec(name), force)[0]
+
+
+def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
+    """Fill the cache with `entry` unless it is there (or force); return its path and whether this process did."""
+    name, root = entry.name, cache_dir()
     if not force and _cached(entry):
-        return root / entry.path
+        return root / entry.path, False
     if offline():
         raise DownloadError(f"Cannot download {name}: downloads are switched off (UDL_OFFLINE=1).")
+    settings.download_timeout()  # a bad UDL_DOWNLOAD_TIMEOUT is reported before anything is written
     root.mkdir(parents=True, exist_ok=True)
-    _manifest(root, name).unlink(missing_ok=True)
-    entry.fill(root)
-    entry.read(root / entry.path)  # validate before declaring the cache complete
-    record = {"name": name, "url": entry.url, "path": entry.path, "sha256": _digest(root / entry.path)}
-    tmp = _manifest(root, name).with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1))
-    os.replace(tmp, _manifest(root, name))
-    return root / entry.path
+    with locked(root / name):
+        if not force and _cached(entry):  # another process filled it while this one waited
+            return root / entry.path, False
+        manifest = _manifest(root, name)
+        manifest.unlink(missing_ok=True)
+        download._clean_leftovers(root / entry.path)
+        download._clean_leftovers(manifest)
+        entry.fill(root)
+        entry.read(root / entry.path)  # validate before declaring the cache complete
+        record = {"name": name, "url": entry.url, "path": entry.path, "sha256": _digest(root / entry.path),
+                  "stamp": _stamp(root / entry.path)}
+        download.write_atomically(manifest, json.dumps(record, indent=1))
+    return root / entry.path, True
 
 
 def verify(name: str) -> str:
     """Check a cached dataset against the hash recorded when it was fetched; return a one-line verdict."""
     entry, root = spec(name), cache_dir()
-    if not _cached(entry):
-        return f"{name}: not in the cache ({root / entry.path})"
-    record = json.loads(_manifest(root, name).read_text())
-    if _digest(root / entry.path) != record["sha256"]:
-        return f"{name}: CORRUPTED: {root / entry.path} differs from what was fetched; run `udl data fetch --force {name}`"
-    entry.read(root / entry.path)
-    return f"{name}: ok ({root / entry.path}, sha256 {record['sha256'][:12]}…)"
+    path, manifest = root / entry.path, _manifest(root, name)
+    if not manifest.exists():
+        return f"{name}: not in the cache ({path})"
+    fix = f"; run `udl data fetch --force {name}`"
+    try:
+        record = json.loads(manifest.read_text())
+        if _digest(path) != record["sha256"]:
+            return f"{name}: CORRUPTED: {path} differs from what was fetched" + fix
+        entry.read(path)
+    except formats.MirrorFormatError as exc:
+        return f"{name}: CORRUPTED: {exc}" + fix
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{name}: CORRUPTED: {manifest} or {path} is unreadable ({type(exc).__name__}: {exc})" + fix
+    return f"{name}: ok ({path}, sha256 {record['sha256'][:12]}…)"
 
 
 def _resolve(entry: Spec) -> tuple[dict, str, str, str]:
@@ -344,15 +386,22 @@ def _resolve(entry: Spec) -> tuple[dict, str, str, str]:
         return entry.read(mirror / entry.path), "mirror", str(mirror / entry.path), ""
     else:
         reasons.append(f"no {entry.path} in UDL_DATA_DIR={mirror}")
-    if _cached(entry):
-        return entry.read(cache_dir() / entry.path), "cache", str(cache_dir() / entry.path), ""
-    reasons.append("not in the cache")
+    state, path = _cache_state(entry), cache_dir() / entry.path
+    if state == "ok":
+        try:
+            return entry.read(path), "cache", str(path), ""
+        except formats.MirrorFormatError as exc:  # recorded hashes match, yet unreadable: treat as damaged
+            state = str(exc)
+    damaged = "" if state == "missing" else f"the cached copy was damaged ({state})"
+    reasons.append(damaged or "not in the cache")
     if offline():
         reasons.append("downloads off (UDL_OFFLINE=1)")
     else:
         try:
-            path = fill_cache(entry.name)
-            return entry.read(path), "download", entry.url, ""
+            path, downloaded = _fill(entry, force=False)  # a damaged copy is not `_cached`: filled again
+            if not downloaded:  # another process sharing the cache filled it meanwhile
+                return entry.read(path), "cache", str(path), ""
+            return entry.read(path), "download", entry.url, f"{damaged}: downloaded again." if damaged else ""
         except (DownloadError, UnsafeArchiveError, formats.MirrorFormatError) as exc:
             reasons.append(f"download failed: {getattr(exc, 'reason', '') or exc}")
     raw = entry.sample()
@@ -380,13 +429,20 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
         n_train, n_test: subset sizes (for 'shakespeare', n_train is a number of characters; for 'pm25', hours:
             the train's last and the test's first). By default
             the quick profile uses the documented subset `REGISTRY[name].quick` and the full profile all.
-    """
-    from udl import runtime
 
+    Example:
+
+    ```python
+    mnist = data.load("mnist")     # prints e.g. "mnist: real data from the mirror (...) | 8,000 train / 2,000 test"
+    mnist.x_train.shape, mnist.y_train[:5], mnist.class_names
+    if mnist.is_sample:            # the built-in sample stands in: expect lower accuracies
+        ...
+    ```
+    """
     entry = spec(name)
     n_train = positive_int("n_train", n_train, allow_none=True)
     n_test = positive_int("n_test", n_test, allow_none=True)
-    if runtime.is_quick():
+    if settings.profile() == "quick":
         n_train = n_train or entry.quick[0]
         n_test = n_test or entry.quick[1] or None
     raw, source, origin, notice = _resolve(entry)

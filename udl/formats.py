@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import wave
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +24,16 @@ class MirrorFormatError(ValueError):
     """A mirror or cache file does not have the documented layout."""
 
 
+# What a damaged file raises while it is read: each becomes a MirrorFormatError naming the file.
+UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error)
+
+
 def _bad(path: Path, what: str, found) -> MirrorFormatError:
     return MirrorFormatError(f"{path}: {what}; found {found}. See data/README.md for the mirror format.")
+
+
+def _unreadable(path: Path, what: str, exc: BaseException) -> MirrorFormatError:
+    return _bad(path, what, f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def read_images(path: Path, image_shape: tuple[int, ...], n_classes: int) -> dict:
@@ -31,15 +41,22 @@ def read_images(path: Path, image_shape: tuple[int, ...], n_classes: int) -> dic
     path = Path(path)
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise _bad(path, "expected a NumPy .npz archive", repr(exc)) from None
-    with archive:
-        missing = [k for k in IMAGE_KEYS if k not in archive.files]
-        if missing:
-            raise _bad(path, f"expected the keys {list(IMAGE_KEYS)}", f"keys {sorted(archive.files)}")
-        out = {key: archive[key] for key in IMAGE_KEYS}
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise _bad(path, "expected a NumPy .npz archive", f"a single array ({type(archive).__name__})")
+        with archive:
+            missing = [k for k in IMAGE_KEYS if k not in archive.files]
+            if missing:
+                raise _bad(path, f"expected the keys {list(IMAGE_KEYS)}", f"keys {sorted(archive.files)}")
+            out = {key: archive[key] for key in IMAGE_KEYS}  # reads (and decompresses) each array in full
+    except MirrorFormatError:
+        raise
+    except UNREADABLE as exc:
+        raise _unreadable(path, "expected a NumPy .npz archive of plain (not object) arrays, readable in full",
+                          exc) from None
     for split in ("train", "test"):
         x, y = out[f"x_{split}"], out[f"y_{split}"]
+        if len(x) == 0:
+            raise _bad(path, f"expected at least one {split} image in x_{split}", "none")
         if x.dtype != np.uint8 or x.ndim != 1 + len(image_shape) or x.shape[1:] != tuple(image_shape):
             raise _bad(path, f"expected x_{split} of dtype uint8 and shape (N, {', '.join(map(str, image_shape))})",
                        f"dtype {x.dtype} and shape {x.shape}")
@@ -63,7 +80,13 @@ def read_reviews(folder: Path, seed: int = 0) -> dict:
             files = sorted((folder / split / cls).glob("*.txt"))
             if not files:
                 raise _bad(folder / split / cls, "expected a folder of .txt reviews", "no .txt files")
-            texts += [f.read_text(encoding="utf-8", errors="replace") for f in files]
+            for f in files:
+                try:
+                    texts.append(f.read_text(encoding="utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise _unreadable(f, "expected UTF-8 text", exc) from None
+                except OSError as exc:
+                    raise _unreadable(f, "expected a readable text file", exc) from None
             labels += [label] * len(files)
         order = np.random.default_rng(seed).permutation(len(texts))
         out[f"x_{split}"] = [texts[i] for i in order]
@@ -76,11 +99,17 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     try:
         with wave.open(str(path), "rb") as handle:
             channels, width, rate = handle.getnchannels(), handle.getsampwidth(), handle.getframerate()
-            frames = handle.readframes(handle.getnframes())
-    except (wave.Error, EOFError) as exc:
-        raise _bad(Path(path), "expected a PCM WAV file", repr(exc)) from None
+            count = handle.getnframes()
+            frames = handle.readframes(count)
+    except (wave.Error, *UNREADABLE) as exc:
+        raise _unreadable(Path(path), "expected a readable PCM WAV file", exc) from None
     if channels != 1 or width != 2:
         raise _bad(Path(path), "expected mono 16-bit PCM", f"{channels} channel(s) of {8 * width}-bit samples")
+    if count == 0:
+        raise _bad(Path(path), "expected a recording of at least one sample", "0 frames")
+    if len(frames) != count * width or rate <= 0:
+        raise _bad(Path(path), f"expected {count:,} frames at a positive rate, as its header says (is it cut short?)",
+                   f"{len(frames) // width:,} frames at {rate} Hz")
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
 
 
@@ -104,6 +133,10 @@ def read_recordings(folder: Path) -> dict:
         part["speakers"].append(match.group(2))
     if len(rates) != 1:
         raise _bad(folder, "expected one sample rate for all recordings", sorted(rates))
+    empty = [name for name, part in split.items() if not part["x"]]
+    if empty:
+        raise _bad(folder, "recordings for both splits (indices 0-4: test, 5 and above: train)",
+                   f"no {empty[0]} recordings")
     out = {"sample_rate": rates.pop()}
     for name, part in split.items():
         out[f"x_{name}"] = part["x"]
@@ -117,7 +150,9 @@ def read_text(path: Path, min_chars: int = 10_000) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise _bad(Path(path), "expected UTF-8 text", repr(exc)) from None
+        raise _unreadable(Path(path), "expected UTF-8 text", exc) from None
+    except OSError as exc:
+        raise _unreadable(Path(path), "expected a readable text file", exc) from None
     if len(text) < min_chars:
         raise _bad(Path(path), f"expected at least {min_chars:,} characters", f"{len(text):,}")
     return {"text": text}

@@ -4,20 +4,22 @@
 - `refresh` re-executes a committed notebook in the quick profile and keeps only the outputs nbval
   compares (cells whose first line is ``# NBVAL_CHECK_OUTPUT``), so committed notebooks stay small.
 - `student_edition` drops the cells tagged ``solution``; `slides` renders an executed notebook as reveal.js
-  slides, figures included.
+  slides laid out by `udl.slides`, figures included; `to_html` a page. Both hide test markers and prompts
+  and load their scripts from a local ``assets`` folder (see `check_assets`) when given one.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
-SOLUTION_TAG = "solution"
+from udl.slides import CHECK_MARK, SOLUTION_TAG
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colours IPython puts in tracebacks
 
 
@@ -56,8 +58,13 @@ def _kernel_manager():
 
     # Over IPC (a Unix socket beside the connection file) rather than TCP: no port is opened, and ipykernel has no
     # cause to print its four-line "running over TCP without encryption" warning for every notebook.
-    transport = "ipc" if os.name == "posix" else "tcp"
-    return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment(), transport=transport)
+    # The sockets get an absolute path in a fresh folder: the default is relative, and the kernel runs in the
+    # notebook's folder while this process may not.
+    if os.name != "posix":
+        return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment())
+    sockets = Path(tempfile.mkdtemp(prefix="udl-kernel-")) / "ipc"
+    return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvironment(), transport="ipc",
+                         ip=str(sockets))
 
 
 def execute(path: Path, cell_timeout: int | None = None):
@@ -80,17 +87,18 @@ def execute(path: Path, cell_timeout: int | None = None):
         # nbclient leaves a kernel it did not create running; each one holds a notebook's models and data.
         if km.has_kernel:
             km.shutdown_kernel(now=True)
+        if km.transport == "ipc":
+            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
     return nb, time.perf_counter() - start, error
 
 
-def to_html(nb, dest: Path) -> Path:
-    """Write a notebook as a standalone HTML page."""
+def to_html(nb, dest: Path, assets: Path | None = None, index: str | None = None) -> Path:
+    """Write a notebook as a standalone HTML page without test markers or prompts; scripts from `assets` if given."""
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(body, encoding="utf-8")
-    return dest
+    from udl import slides as layout
+
+    return _export(HTMLExporter, layout.clean(nb), dest, assets, "udl_lab", udl_index=index)
 
 
 def run(paths: list[Path], build: Path = Path("build"), cell_timeout: int | None = None) -> tuple[dict, dict]:
@@ -105,8 +113,10 @@ def run(paths: list[Path], build: Path = Path("build"), cell_timeout: int | None
         if error:
             errors[name] = f"FAILED: {error}"
         (build / "notebooks").mkdir(parents=True, exist_ok=True)
+        nb.metadata["udl"] = {"seconds": round(seconds[name], 1), "profile": os.environ.get("UDL_PROFILE", "full")}
         nbformat.write(nb, build / "notebooks" / path.name)
-        to_html(nb, build / "html" / f"{name}.html")
+        assets = build / "assets" if (build / "assets" / _ASSET_FILES[0]).is_file() else None  # once site/slides ran
+        to_html(nb, build / "html" / f"{name}.html", assets)
         print(f"  {'FAILED' if error else 'done'} in {seconds[name]:.0f} s", flush=True)
     return seconds, errors
 
@@ -138,10 +148,10 @@ def refresh(path: Path, data_dir: str | None = None) -> float:
 
 
 def student_edition(nb):
-    """Return a copy of a notebook without the cells tagged `solution` and without outputs."""
-    import copy
+    """Return a copy of a notebook without the cells tagged `solution`, test markers and outputs."""
+    from udl import slides as layout
 
-    nb = copy.deepcopy(nb)
+    nb = layout.clean(nb)
     nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.metadata.get("tags", [])]
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -149,54 +159,54 @@ def student_edition(nb):
     return nb
 
 
-# What the reveal.js page loads, inside an `assets` folder laid out as `npm install` leaves node_modules/.
-SLIDE_ASSETS = {"reveal_url_prefix": "reveal.js", "jquery_url": "jquery/dist/jquery.min.js",
-                "require_js_url": "requirejs/require.js"}
-SLIDE_ASSETS_NPM = "npm install --prefix build/slides reveal.js@4.0.2 jquery@2 requirejs@2"
-_SLIDE_FILES = ("reveal.js/dist/reveal.js", "reveal.js/dist/reveal.css", "reveal.js/plugin/notes/notes.js",
-                "jquery/dist/jquery.min.js", "requirejs/require.js")
+# What the pages load, inside an `assets` folder laid out as `npm ci --prefix vendor` leaves vendor/node_modules
+# (`udl notebooks slides` and `udl notebooks site` copy the files they need into build/assets).
+ASSET_URLS = {"reveal_url_prefix": "reveal.js", "jquery_url": "jquery/dist/jquery.min.js",
+              "require_js_url": "requirejs/require.js",
+              "mathjax_url": "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"}
+ASSETS_NPM = "npm ci --prefix vendor"
+_ASSET_FILES = ("reveal.js/dist/reveal.js", "reveal.js/dist/reveal.css", "reveal.js/plugin/notes/notes.js",
+                "jquery/dist/jquery.min.js", "requirejs/require.js", "mathjax/MathJax.js")
+TEMPLATES = Path(__file__).parent / "_templates"
 
 
-def check_slide_assets(assets) -> Path:
-    """Return `assets` as a Path if it holds the files the slides load; otherwise raise FileNotFoundError saying how."""
+def check_assets(assets) -> Path:
+    """Return `assets` as a Path if it holds the files the pages load; otherwise raise FileNotFoundError saying how."""
     assets = Path(assets)
-    missing = [f for f in _SLIDE_FILES if not (assets / f).is_file()]
+    missing = [f for f in _ASSET_FILES if not (assets / f).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"`assets` must be a folder holding reveal.js, jQuery and RequireJS as npm installs them; received "
-            f"{str(assets)!r}, which lacks {', '.join(missing)}. Fill it on a machine with a network: "
-            f"{SLIDE_ASSETS_NPM} (then pass build/slides/node_modules).")
+            f"`assets` must be a folder holding reveal.js, jQuery, RequireJS and MathJax as npm installs them; "
+            f"received {str(assets)!r}, which lacks {', '.join(missing)}. Fill vendor/node_modules once with "
+            f"`{ASSETS_NPM}` (`make slides` does) and pass that folder or build/assets.")
     return assets
 
 
-def slides(nb, dest: Path, assets: Path | None = None) -> Path:
-    """Render an executed notebook as reveal.js slides and return `dest`.
-
-    A ``#`` or ``##`` heading starts a slide and a ``###`` heading a sub-slide (reveal.js's down arrow); a slide
-    longer than the screen scrolls. Output that went to stderr (TensorFlow's log lines, warnings) is left out.
-    The page loads reveal.js, jQuery and RequireJS from CDNs, or, to present without a network, from `assets`: a
-    folder as ``npm install reveal.js@4.0.2 jquery@2 requirejs@2`` leaves ``node_modules/`` (see
-    ``SLIDE_ASSETS_NPM``), linked by a path relative to `dest`.
-    """
-    import copy
-
-    from nbconvert import SlidesExporter
-
-    exporter = SlidesExporter(reveal_scroll=True)
+def _export(exporter_class, nb, dest: Path, assets: Path | None, template: str, traits=(), **resources) -> Path:
+    """Render `nb` with one of the course templates, loading scripts from `assets` (relative to `dest`) if given."""
+    exporter = exporter_class(template_name=template, extra_template_basedirs=[str(TEMPLATES)],
+                              exclude_input_prompt=True, exclude_output_prompt=True, **dict(traits))
     if assets is not None:
-        relative = Path(os.path.relpath(check_slide_assets(assets).resolve(), Path(dest).resolve().parent)).as_posix()
-        for trait, inside in SLIDE_ASSETS.items():
+        relative = Path(os.path.relpath(check_assets(assets).resolve(), Path(dest).resolve().parent)).as_posix()
+        for trait, inside in ASSET_URLS.items():
             setattr(exporter, trait, f"{relative}/{inside}")
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        kind = "-"
-        if cell.cell_type == "markdown":
-            text = cell.source.lstrip()
-            kind = "slide" if text.startswith(("# ", "## ")) else "subslide" if text.startswith("### ") else "-"
-        elif cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-        cell.metadata.setdefault("slideshow", {})["slide_type"] = kind
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(body, encoding="utf-8")
     return dest
+
+
+def slides(nb, dest: Path, assets: Path | None = None) -> Path:
+    """Render an executed notebook as reveal.js slides that fit a 1280x720 screen and return `dest`.
+
+    `udl.slides.deck` lays the cells out (slides at ``#``/``##``, sub-slides at ``###`` and wherever a slide
+    would overflow, fragments, speaker notes from long prose and cells tagged ``notes``). Output that went to
+    stderr is left out, and so are test markers and prompts. Scripts load from CDNs, or, to present without a
+    network, from `assets` (see `check_assets`), linked by a path relative to `dest`.
+    """
+    from nbconvert import SlidesExporter
+
+    from udl import slides as layout
+
+    return _export(SlidesExporter, layout.deck(nb), dest, assets, "udl_reveal", udl_css=layout.SLIDE_CSS,
+                   traits={"reveal_number": "c/t", "reveal_theme": "white"})

@@ -12,41 +12,28 @@ udl is installed elsewhere). `make run` prints `table()` after executing the not
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
 import time
 from pathlib import Path
 
+from udl import data, runtime, settings
 from udl._checks import fail
+from udl._checks import number as _number
+from udl.download import write_atomically
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def results_dir() -> Path:
-    """Return the folder results are written to."""
-    raw = os.environ.get("UDL_RESULTS_DIR", "").strip()
-    if raw:
-        return Path(raw).expanduser()
-    repo = Path(__file__).resolve().parents[1]
-    base = repo if (repo / "pyproject.toml").exists() else Path.cwd()
-    return base / "build" / "results"
-
-
-def _number(key: str, value):
-    if hasattr(value, "numpy"):
-        value = value.numpy()
-    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # a scalar array; larger ones are refused below
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise fail(key, "a finite number", value)
-    return value
+results_dir = settings.results_dir  # the folder results are written to (UDL_RESULTS_DIR)
 
 
 def record(notebook: str, **metrics) -> Path:
-    """Write `metrics` (name=number) for `notebook`, with the profile and data sources in use; return the file."""
-    from udl import data, runtime
+    """Write `metrics` (name=number) for `notebook`, with the profile and data sources in use; return the file.
 
+    Example:
+
+    ```python
+    results.record("02_mnist_mlp_to_cnn", mlp_test_accuracy=mlp_acc, test_accuracy=cnn_acc)
+    ```
+    """
     if not isinstance(notebook, str) or not NAME.match(notebook):
         raise fail("notebook", "a name of letters, digits, '_', '.' or '-' (e.g. '02_mnist_mlp_to_cnn')", notebook)
     if not metrics:
@@ -62,15 +49,20 @@ def record(notebook: str, **metrics) -> Path:
     folder = results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entry, indent=1))
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(entry, indent=1))  # safe when notebooks record at once
     print("recorded " + ", ".join(f"{k} = {_fmt(v)}" for k, v in entry["metrics"].items()))
     return path
 
 
 def require(value, *, at_least: float | None = None, at_most: float | None = None, what: str) -> None:
-    """Raise AssertionError with a clear message when `value` is below `at_least` or above `at_most`."""
+    """Raise AssertionError with a clear message when `value` is below `at_least` or above `at_most`.
+
+    Example:
+
+    ```python
+    results.require(cnn_acc, at_least=0.90 if mnist.is_sample else 0.97, what="CNN test accuracy")
+    ```
+    """
     value = _number("value", value)
     if at_least is None and at_most is None:
         raise ValueError(f"`require` needs `at_least` or `at_most` for {what}; received neither")
@@ -92,7 +84,17 @@ def _fmt(value) -> str:
 def read_all(folder: Path | None = None) -> list[dict]:
     """Return every recorded entry in `folder`, sorted by notebook name."""
     folder = Path(folder) if folder else results_dir()
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    entries = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(entry, dict) or not isinstance(entry.get("notebook"), str):
+                raise ValueError("no 'notebook' name in it")
+        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ValueError(f"{path} is not a results file written by `record` ({exc}); "
+                             f"delete it or record again") from None
+        entries.append(entry)
+    return entries
 
 
 def table(entries: list[dict], seconds: dict[str, float] | None = None, errors: dict[str, str] | None = None) -> str:

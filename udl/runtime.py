@@ -14,32 +14,33 @@ datasets and the epochs that reach the figures the notebooks state; use a GPU).
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass
 
-from udl._checks import fail
+from udl import settings
+from udl import _checks
+from udl.settings import DEFAULT_PROFILE, PROFILES  # noqa: F401 (part of this module's API)
 
-PROFILES = ("quick", "full")
-DEFAULT_PROFILE = "full"
 _started: float | None = None
 
 COLAB_HINT = "to get one on Colab: Runtime > Change runtime type > GPU"
+TENSOR_CORES = (7, 0)  # compute capability from which float16 matmuls run on Tensor Cores (V100, T4, A100, H100)
 
 
 def profile() -> str:
     """Return the active profile, ``quick`` or ``full``, from ``UDL_PROFILE`` (default ``full``)."""
-    value = os.environ.get("UDL_PROFILE", "").strip().lower() or DEFAULT_PROFILE
-    if value not in PROFILES:
-        raise ValueError(
-            f"The environment variable `UDL_PROFILE` must be 'quick' or 'full' (or unset, meaning "
-            f"'{DEFAULT_PROFILE}'); received: {os.environ.get('UDL_PROFILE')!r}"
-        )
-    return value
+    return settings.profile()
 
 
 def pick(quick, full):
-    """Return `quick` in the quick profile and `full` in the full profile."""
+    """Return `quick` in the quick profile and `full` in the full profile.
+
+    Example:
+
+    ```python
+    EPOCHS = runtime.pick(quick=3, full=15)
+    ```
+    """
     return quick if profile() == "quick" else full
 
 
@@ -86,20 +87,36 @@ class Runtime:
         )
 
 
-def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool = False,
+def wants_mixed_precision(setting, profile_name: str, capabilities: list[tuple[int, int]]) -> bool:
+    """Return whether `setup(mixed_precision=setting)` uses float16 on GPUs of these compute capabilities."""
+    if setting == "auto":  # where it pays: the full profile's long runs on Tensor Core GPUs
+        return profile_name == "full" and bool(capabilities) and min(capabilities) >= TENSOR_CORES
+    if not isinstance(setting, bool):
+        raise _checks.fail("mixed_precision", "True, False or 'auto'", setting)
+    return setting and bool(capabilities)
+
+
+def _describe_gpu(details: dict, fallback: str) -> str:
+    name, capability = details.get("device_name", fallback), details.get("compute_capability")
+    return f"{name} (compute capability {capability[0]}.{capability[1]})" if capability else name
+
+
+def setup(seed: int = 42, *, mixed_precision: bool | str = False, deterministic: bool = False,
           verbose: bool = True) -> Runtime:
     """Seed Python/NumPy/TensorFlow, configure the device and print one line saying what is in use.
 
     Args:
         seed: passed to ``keras.utils.set_random_seed``; layers built afterwards are reproducible.
-        mixed_precision: use the ``mixed_float16`` policy (only on a GPU; ignored with a note on CPU).
+        mixed_precision: use the ``mixed_float16`` policy (only on a GPU; ignored with a note on CPU), or
+            ``"auto"``: use it in the full profile on a GPU with Tensor Cores (compute capability >= 7.0,
+            e.g. Colab's T4), where float16 matmuls and convolutions run on Tensor Cores; float32 elsewhere.
         deterministic: make TensorFlow ops deterministic (slower on GPU; CPU ops mostly are already).
         verbose: print the summary line.
     """
     global _started
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise fail("seed", "a non-negative integer", seed)
+    seed = _checks.seed("seed", seed)
     active = profile()
+    wants_mixed_precision(mixed_precision, active, [])  # refuses a bad value before TensorFlow loads
     _started = time.perf_counter()
 
     import tensorflow as tf  # imported here so that `import udl` stays fast
@@ -110,21 +127,21 @@ def setup(seed: int = 42, *, mixed_precision: bool = False, deterministic: bool 
         # RuntimeError: the GPU was initialised earlier in this kernel, and growth cannot change any more.
         with contextlib.suppress(RuntimeError):
             tf.config.experimental.set_memory_growth(gpu, True)
-    names = tuple(tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus)
+    details = [tf.config.experimental.get_device_details(g) for g in gpus]
+    names = tuple(_describe_gpu(d, g.name) for d, g in zip(details, gpus))
 
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    use_mixed = bool(mixed_precision and gpus)
+    use_mixed = wants_mixed_precision(mixed_precision, active,
+                                      [tuple(d.get("compute_capability") or (0, 0)) for d in details])
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
-
-    from udl import data  # local import: data does not need TensorFlow, runtime does
 
     info = Runtime(tensorflow=tf.__version__, keras=keras.__version__, gpus=names, profile=active,
                    seed=seed, mixed_precision=use_mixed, deterministic=deterministic,
-                   data_policy=data.policy())
+                   data_policy=settings.policy())
     if verbose:
         print(info.summary())
-        if mixed_precision and not gpus:
+        if mixed_precision is True and not gpus:
             print("note: mixed precision needs a GPU; running in float32.")
     return info

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-DIGITS = [str(d) for d in range(10)]
+DIGITS = tuple(str(d) for d in range(10))  # the class names of mnist and fsdd
 SPOKEN_DIGITS = Path(__file__).resolve().parent / "_data" / "spoken_digits.npz"
 
 # cifar10: one class per photograph bundled inside the scikit-image wheel, (loader, crop box or None).
@@ -113,7 +113,7 @@ def _mnist() -> dict:
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
     description = (f"scikit-learn's bundled 8×8 handwritten digits, upscaled to 28×28 "
                    f"({len(y_train):,} train / {len(y_test):,} test)")
-    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, class_names=DIGITS,
+    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, class_names=list(DIGITS),
                 description=description)
 
 
@@ -255,7 +255,7 @@ def _fsdd() -> dict:
                    f"{len(np.unique(z['speakers']))} synthetic voices × {z['takes'].max() + 1} takes, "
                    f"take 0 held out for test "
                    f"({len(out['y_train'])} train / {len(out['y_test'])} test)")
-    return dict(out, sample_rate=int(z["sample_rate"]), class_names=DIGITS, description=description)
+    return dict(out, sample_rate=int(z["sample_rate"]), class_names=list(DIGITS), description=description)
 
 
 # ---------------------------------------------------------------- shakespeare

@@ -18,8 +18,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from udl.notebooks import CHECK_MARK, SOLUTION_TAG
 from udl.notebooks import _read as read
+from udl.slides import CHECK_MARK, INSTALL_MARK, SOLUTION_TAG, is_install_cell
 
 MAX_HEADER_WORDS = 80
 MAX_CELL_LINES = 25
@@ -79,15 +79,11 @@ def badge(stem: str, url: str) -> str:
 def install_cell(url: str) -> str:
     """Return the source of the install cell: it installs udl on Colab when missing, and does nothing elsewhere."""
     return (
-        "# On Colab, install the course package (Colab's own TensorFlow and Keras stay). Elsewhere this does nothing.\n"
+        f"{INSTALL_MARK} (Colab's own TensorFlow and Keras stay). Elsewhere this does nothing.\n"
         "import importlib.util, subprocess, sys\n"
         "if \"google.colab\" in sys.modules and importlib.util.find_spec(\"udl\") is None:\n"
         f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"udl @ git+{url}\"], check=True)"
     )
-
-
-def _is_install_cell(cell) -> bool:
-    return cell.cell_type == "code" and cell.source.startswith("# On Colab, install the course package")
 
 
 def _setup_heading(cells) -> int | None:
@@ -109,8 +105,8 @@ def colab(path, url: str | None = None) -> bool:
     while rest and not rest[0].strip():
         rest.pop(0)
     nb.cells[0].source = "\n".join([lines[0], "", badge(path.stem, url), "", *rest])
-    old = [c for c in nb.cells if _is_install_cell(c)]
-    nb.cells = [c for c in nb.cells if not _is_install_cell(c)]
+    old = [c for c in nb.cells if is_install_cell(c)]
+    nb.cells = [c for c in nb.cells if not is_install_cell(c)]
     setup = _setup_heading(nb.cells)
     if setup is None:
         raise ValueError(f"{path.name}: no '## Setup' markdown cell to put the install cell after")
@@ -228,7 +224,7 @@ def _check_code(cell, index: int, stem: str, setup_index: int | None):
             bad = [m for m in modules if m.split(".")[0] in PLUMBING_MODULES]
             if bad:
                 yield "plumbing", f"no `{bad[0]}` in a notebook: network and threads belong in udl, tested there"
-            elif not solution and setup_index is not None and index != setup_index and not _is_install_cell(cell):
+            elif not solution and setup_index is not None and index != setup_index and not is_install_cell(cell):
                 yield "imports", f"imports go in the setup cell; found `{ast.unparse(node)}`"
         elif isinstance(node, ast.Call):
             func = ast.unparse(node.func)

@@ -12,26 +12,15 @@ import math
 from dataclasses import dataclass, field
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from udl._checks import fail, positive_int
+from udl import viz
+from udl._checks import fail, positive_int, positive_number
 
-RULE_OF_THUMB = 1e-3
-RULE_OF_THUMB_BAND = (1e-4, 1e-2)
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def _positive_float(arg: str, value) -> float:
-    """Return `value` as a float if it is a finite positive number, else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise fail(arg, "a positive number", value, TypeError)
-    if not (math.isfinite(value) and value > 0):
-        raise fail(arg, "a finite positive number", value)
-    return float(value)
 
 
 def _check_model(model, arg: str = "model") -> keras.Model:
@@ -52,6 +41,8 @@ def _check_array_input(model: keras.Model, x, arg: str = "x") -> np.ndarray:
     array = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     if array.ndim == 0 or len(array) == 0 or not np.issubdtype(array.dtype, np.number):
         raise fail(arg, "a non-empty numeric array with one example per row", array)
+    if not np.isfinite(array).all():
+        raise fail(arg, "an array of finite values (no NaN or infinity)", array)
     if len(model.inputs) != 1:
         raise fail("model", "a model with a single input", model)
     expected = tuple(model.inputs[0].shape[1:])
@@ -90,22 +81,8 @@ class LRFinderResult:
                 f"suggestion={self.suggestion:.2g}, steepest={self.steepest:.2g})")
 
     def plot(self, ax=None):
-        """Draw the smoothed loss against the learning rate (log x) with the suggestion marked; return `ax`."""
-        ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
-        ax.plot(self.lrs, self.raw_losses, color="0.75", lw=0.8, label="loss per batch")
-        ax.plot(self.lrs, self.losses, color="C0", lw=2, label="smoothed loss")
-        ax.set_xscale("log")
-        ax.axvline(self.suggestion, color="C2", ls="--", label=f"suggestion {self.suggestion:.1e} (min / 10)")
-        ax.axvline(self.lr_at_min, color="C3", ls=":", label=f"minimum {self.lr_at_min:.1e}")
-        before_min = self.losses[: int(np.argmin(self.losses)) + 1]
-        low, high = float(before_min.min()), float(before_min.max())
-        pad = 0.1 * max(high - low, 1e-8)
-        ax.set_ylim(low - pad, high + 4 * pad)
-        ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel("training loss")
-        ax.set_title("Learning-rate finder" + (" (stopped at divergence)" if self.diverged else ""))
-        ax.legend(fontsize="small")
-        return ax
+        """Draw the smoothed loss against the learning rate, the suggestion marked (see `viz.lr_finder`)."""
+        return viz.lr_finder(self, ax=ax)
 
 
 def _batches(x, y, batch_size: int, seed):
@@ -165,11 +142,19 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     Returns:
         An ``LRFinderResult`` with ``lrs``, ``losses`` (smoothed), ``raw_losses``, ``suggestion``
         (one tenth of the learning rate at the smoothed minimum), ``steepest``, ``diverged`` and ``plot()``.
+
+    Example:
+
+    ```python
+    finder = training.find_learning_rate(model, x_train, y_train, steps=100)
+    finder.plot()                  # loss against learning rate, the suggestion marked
+    model.compile(optimizer=keras.optimizers.Adam(finder.suggestion), loss=..., metrics=["accuracy"])
+    ```
     """
     _check_model(model)
     if not getattr(model, "compiled", False) or model.optimizer is None or model.loss is None:
         raise fail("model", "a compiled model (call model.compile(optimizer=..., loss=...) first)", model)
-    min_lr, max_lr = _positive_float("min_lr", min_lr), _positive_float("max_lr", max_lr)
+    min_lr, max_lr = positive_number("min_lr", min_lr), positive_number("max_lr", max_lr)
     if min_lr >= max_lr:
         raise fail("min_lr", f"smaller than `max_lr`={max_lr:g}", min_lr)
     steps = positive_int("steps", steps)
@@ -179,7 +164,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     window = 2 * max(1, steps // 25) + 1 if window is None else positive_int("window", window)
     if window % 2 == 0:
         raise fail("window", "an odd number of steps", window)
-    if _positive_float("diverge_factor", diverge_factor) <= 1:
+    if positive_number("diverge_factor", diverge_factor) <= 1:
         raise fail("diverge_factor", "a number greater than 1", diverge_factor)
     if isinstance(x, tf.data.Dataset):
         if y is not None:
@@ -189,6 +174,8 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
         if y is None:
             raise fail("y", "an array of targets when `x` is an array", y)
         y = np.asarray(y)
+        if np.issubdtype(y.dtype, np.number) and not np.isfinite(y).all():
+            raise fail("y", "targets of finite values (no NaN or infinity)", y)
         if len(y) != len(x):
             raise fail("y", f"an array with one target per example of `x` ({len(x)})", y)
         batch_size = min(batch_size, len(x))
@@ -211,7 +198,8 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
             diverged = True
             break
     if not raw:
-        raise fail("min_lr", "small enough for the first batch to give a finite loss", min_lr)
+        raise ValueError(f"The first batch gave a non-finite loss at `min_lr`={min_lr:g}: check the inputs and "
+                         f"targets for NaN or infinite values, then try a smaller `min_lr`")
     lrs, raw = lrs[:len(raw)], np.array(raw)
     smooth = _centred_mean(raw, window // 2)
     i_min = int(np.argmin(smooth))
@@ -243,6 +231,15 @@ class UpdateRatio(keras.callbacks.Callback):
 
     After ``fit``: ``history`` maps layer name to the list of ratios, ``steps`` lists the global batch
     index of each entry; ``medians()`` summarises, ``plot()`` draws them.
+
+    Example:
+
+    ```python
+    ratio = training.UpdateRatio(every=10)
+    model.fit(x_train, y_train, epochs=1, callbacks=[ratio])
+    ratio.medians()                # {layer name: median ||dw|| / ||w||}, about 1e-3 when healthy
+    ratio.plot()
+    ```
     """
 
     def __init__(self, every: int = 1, layers=None):
@@ -289,20 +286,8 @@ class UpdateRatio(keras.callbacks.Callback):
         return {name: float(np.nanmedian(r)) if r else math.nan for name, r in self.history.items()}
 
     def plot(self, ax=None, title: str = "Update/weight ratio per layer"):
-        """Draw the ratios per layer against the training step on log y, the 1e-3 band marked; return `ax`."""
-        if not self.steps:
-            raise ValueError("UpdateRatio has recorded nothing yet: pass it to model.fit(callbacks=[...]) first")
-        ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
-        ax.axhspan(*RULE_OF_THUMB_BAND, color="C2", alpha=0.12, label="rule of thumb 1e-4 ... 1e-2")
-        ax.axhline(RULE_OF_THUMB, color="C2", ls="--", lw=1)
-        for name, ratios in self.history.items():
-            ax.plot(self.steps[-len(ratios):], ratios, lw=1, label=name)
-        ax.set_yscale("log")
-        ax.set_xlabel("training step (batch)")
-        ax.set_ylabel("||dw|| / ||w||")
-        ax.set_title(title)
-        ax.legend(fontsize="small")
-        return ax
+        """Draw the ratios per layer against the training step, the 1e-3 band marked (see `viz.update_ratios`)."""
+        return viz.update_ratios(self, ax=ax, title=title)
 
 
 # --------------------------------------------------------------------------- activation statistics
@@ -355,6 +340,10 @@ class ActivationStats:
 
     __repr__ = __str__
 
+    def plot(self, axes=None, bins: int = 40, title: str | None = None):
+        """Draw one histogram of activations per layer (see `viz.activation_histograms`); return `axes`."""
+        return viz.activation_histograms(self, axes=axes, bins=bins, title=title)
+
 
 def _activation_name(layer) -> str | None:
     """Return the name of the activation `layer` applies, or None if it applies none."""
@@ -372,7 +361,15 @@ def activation_stats(model, x, layers=None, batch_size: int = 256, max_values: i
     A unit is one output feature (the last axis; a channel for convolutions); it is dead when it outputs
     exactly 0 for every example (and every position). By default every hidden layer with an activation is
     measured (not the output layer); `layers` picks layers by name. `values` keeps up to `max_values`
-    activations per layer for ``plot_activation_stats``.
+    activations per layer for ``plot()``.
+
+    Example:
+
+    ```python
+    stats = training.activation_stats(model, x_train[:512])
+    print(stats)                   # a table: layer, activation, units, mean, std, dead, zeros
+    stats.plot()                   # one histogram per layer
+    ```
     """
     _check_model(model)
     x = _check_array_input(model, x)
@@ -406,25 +403,3 @@ def activation_stats(model, x, layers=None, batch_size: int = 256, max_values: i
         flat = units.reshape(-1)
         values[layer.name] = flat if flat.size <= max_values else rng.choice(flat, max_values, replace=False)
     return ActivationStats(rows=rows, values=values, n_examples=len(x))
-
-
-def plot_activation_stats(stats: ActivationStats, axes=None, bins: int = 40, title: str | None = None):
-    """Draw one histogram of activations per layer, titled with its mean, std and dead fraction; return `axes`.
-
-    `title` (e.g. the run's name) starts each panel's title, so that two runs can share one figure.
-    """
-    if not isinstance(stats, ActivationStats):
-        raise fail("stats", "the result of activation_stats(model, x)", stats, TypeError)
-    if axes is None:
-        axes = plt.subplots(1, len(stats), figsize=(3.2 * len(stats), 2.8), squeeze=False)[1][0]
-    axes = np.ravel(axes)
-    if len(axes) < len(stats):
-        raise fail("axes", f"at least {len(stats)} axes (one per layer)", f"{len(axes)} axes")
-    for ax, row in zip(axes, stats.rows):
-        ax.hist(stats.values[row.layer], bins=bins, color="C3" if row.dead_fraction > 0.5 else "C0")
-        ax.set_yscale("log")
-        ax.set_title(f"{title + ': ' if title else ''}{row.layer}\nmean {row.mean:.2f}, std {row.std:.2f}, "
-                     f"dead {row.dead_fraction:.0%}", fontsize="small")
-        ax.set_xlabel(f"activation ({row.activation})")
-    axes[0].set_ylabel("count (log scale)")
-    return axes

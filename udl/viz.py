@@ -1,7 +1,8 @@
 """Plotting code that is too long to inline into a notebook.
 
-Images and curves (``image_grid``, ``plot_history``, ``confusion_matrix``, ``misclassified``) and what a
-convnet learned (``filters``, ``feature_maps``, ``max_activation``, ``saliency``, ``gradcam``, ``overlay``).
+Images and curves (``image_grid``, ``plot_history``, ``confusion_matrix``, ``misclassified``), what a
+convnet learned (``filters``, ``feature_maps``, ``max_activation``, ``saliency``, ``gradcam``, ``overlay``) and
+what `udl.training` measured (``lr_finder``, ``update_ratios``, ``activation_histograms``).
 Every plot takes an optional ``ax``/``axes``, returns it and never calls ``plt.show()``.
 """
 
@@ -16,9 +17,13 @@ import tensorflow as tf
 from matplotlib.ticker import MaxNLocator
 from sklearn import metrics as skm
 
-from udl._checks import class_labels, fail, image_batch, one_of, positive_int
+from udl._checks import class_labels, fail, image_batch, number, one_of, positive_int, positive_number
 
 _SQUASH = (keras.activations.softmax, keras.activations.sigmoid)
+
+
+RULE_OF_THUMB = 1e-3              # ||dw|| / ||w|| per step (the lecture's rule of thumb) ...
+RULE_OF_THUMB_BAND = (1e-4, 1e-2)  # ... and the band it may move in
 
 
 # --- images and curves -------------------------------------------------------------------------------
@@ -68,6 +73,12 @@ def image_grid(images, titles=None, ncols=8, cmap=None, axes=None):
     uint8 images are shown as they are; float images outside [0, 1] are rescaled per image to [0, 1]
     for display (so contrast is stretched, and the absolute level is lost). Grey images use `cmap`
     ("gray" unless given).
+
+    Example:
+
+    ```python
+    viz.image_grid(mnist.x_train[:16], titles=mnist.y_train[:16], ncols=8)
+    ```
     """
     array = image_batch("images", images)
     if np.iscomplexobj(array):
@@ -101,6 +112,14 @@ def plot_history(history, metrics=("loss", "accuracy"), axes=None):
     """Plot train and validation curves, one panel per metric, from a History (or dict name -> History to compare).
 
     Epochs count from 1. With several runs, each run has one colour: solid for train, dashed for validation.
+
+    Example:
+
+    ```python
+    history = model.fit(x_train, y_train, validation_split=0.1, epochs=EPOCHS)
+    viz.plot_history(history)                               # loss and accuracy, train and validation
+    viz.plot_history({"mlp": mlp_history, "cnn": history})  # two runs on the same axes
+    ```
     """
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     if not metrics or not all(isinstance(m, str) for m in metrics):
@@ -131,6 +150,9 @@ def plot_history(history, metrics=("loss", "accuracy"), axes=None):
     return flat
 
 
+MAX_CLASSES = 100  # a larger confusion matrix cannot be read (and a stray label of 10**6 would need terabytes)
+
+
 def _names(class_names, n_classes: int) -> list:
     """Return `class_names` as a list of at least `n_classes` strings, or the indices when None."""
     if class_names is None:
@@ -144,12 +166,23 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None):
     """Plot the confusion matrix (rows: true class, columns: predicted); labels or class scores (N, K) accepted.
 
     `normalize` is None (counts), "true" (rows sum to 1), "pred" (columns) or "all", as in scikit-learn.
+
+    Example:
+
+    ```python
+    scores = model.predict(x_test)                          # (N, 10) class scores, or labels (N,)
+    viz.confusion_matrix(y_test, scores, class_names=mnist.class_names, normalize="true")
+    ```
     """
     true, pred = class_labels("y_true", y_true), class_labels("y_pred", y_pred)
     if len(true) != len(pred):
         raise ValueError(f"`y_true` and `y_pred` must have the same length; received {len(true)} and {len(pred)}")
     one_of("normalize", normalize, (None, "true", "pred", "all"))
     n_classes = max(true.max(), pred.max()) + 1
+    if n_classes > max(MAX_CLASSES, 0 if class_names is None else len(class_names)):
+        arg, labels = ("y_true", true) if true.max() >= pred.max() else ("y_pred", pred)
+        raise fail(arg, f"class labels below {MAX_CLASSES} (or as many as `class_names` has)",
+                   f"labels up to {labels.max()}")
     names = _names(class_names, n_classes)
     cm = skm.confusion_matrix(true, pred, labels=range(len(names)), normalize=normalize)
     if ax is None:
@@ -169,6 +202,12 @@ def misclassified(images, y_true, y_pred, class_names=None, n=16, axes=None):
 
     Order: most confident mistakes first when `y_pred` holds class scores (N, K), else by index.
     When nothing is misclassified the (first) axes says so instead.
+
+    Example:
+
+    ```python
+    viz.misclassified(x_test, y_test, model.predict(x_test), class_names=mnist.class_names, n=8)
+    ```
     """
     array = image_batch("images", images)
     true, pred = class_labels("y_true", y_true), class_labels("y_pred", y_pred)
@@ -262,6 +301,8 @@ def _batch_of_one(model, image) -> tf.Tensor:
         raise fail("image", f"one image of shape {expected} (the model's input)", image)
     if not (np.issubdtype(x.dtype, np.number) and np.isrealobj(x)):
         raise fail("image", "a numeric image", image, TypeError)
+    if not np.isfinite(x).all():
+        raise fail("image", "an image of finite values (no NaN or infinity)", image)
     return tf.constant(x[None], dtype=tf.float32)
 
 
@@ -300,7 +341,10 @@ def _centred_logits(layer, h):
 def _ascend(model, layer_name, indices, steps, lr, seed, l2=0.1, value_range=(0.0, 1.0)) -> np.ndarray:
     """Return one input per filter index that maximises that filter's mean activation (gradient ascent)."""
     layer = _layer(model, layer_name)
-    steps = positive_int("steps", steps)
+    steps, lr = positive_int("steps", steps), positive_number("lr", lr)
+    if (not isinstance(value_range, (tuple, list)) or len(value_range) != 2
+            or number("value_range[0]", value_range[0]) >= number("value_range[1]", value_range[1])):
+        raise fail("value_range", "a pair (low, high) of finite numbers with low < high", value_range)
     squash = _squashes(layer)
     channels = max(layer.output.shape[-1], 2) if squash else layer.output.shape[-1]
     for i in indices:
@@ -394,6 +438,13 @@ def saliency(model, image, class_index=None) -> np.ndarray:
 
     The class is the predicted one unless `class_index` is given; the score is the centred logit when the
     model ends in softmax/sigmoid.
+
+    Example:
+
+    ```python
+    heat = viz.saliency(model, mnist.x_test[0])            # (28, 28), where the pixels matter most
+    viz.overlay(mnist.x_test[0], heat, title="saliency")
+    ```
     """
     x = _batch_of_one(model, image)
     with tf.GradientTape() as tape:
@@ -410,6 +461,13 @@ def gradcam(model, image, layer_name=None, class_index=None, method="gradcam") -
     the class score over the map; the ReLU of the weighted sum says where evidence for the class is.
     ``method="hirescam"`` (Draelos & Carin 2020) multiplies gradient and activation position by position
     instead, which stays faithful when a channel fires both on the evidence and elsewhere.
+
+    Example:
+
+    ```python
+    heat = viz.gradcam(model, mnist.x_test[0])             # the last Conv2D, the predicted class
+    viz.overlay(mnist.x_test[0], heat, title="Grad-CAM")
+    ```
     """
     one_of("method", method, ("gradcam", "hirescam"))
     if layer_name is None:
@@ -439,10 +497,10 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
         raise fail("image", "one image of shape (H, W) or (H, W, C)", image)
     array = image_batch("image", array[None])[0]
     heat = np.asarray(heatmap)
-    if heat.shape != array.shape[:2] or not np.issubdtype(heat.dtype, np.number):
-        raise fail("heatmap", f"a numeric map of shape {array.shape[:2]} (the image's height and width)", heatmap)
-    if not 0 <= alpha <= 1:
-        raise fail("alpha", "a number in [0, 1]", alpha)
+    if heat.shape != array.shape[:2] or not np.issubdtype(heat.dtype, np.number) or not np.isfinite(heat).all():
+        raise fail("heatmap", f"a finite numeric map of shape {array.shape[:2]} (the image's height and width)",
+                   heatmap)
+    alpha = number("alpha", alpha, 0, 1)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3), layout="constrained")
     _show(ax, array)
@@ -454,3 +512,66 @@ def overlay(image, heatmap, ax=None, alpha=0.5, cmap="jet", title=None):
     ax.set_title(title or "heatmap over the image")
     return ax
 
+
+# --- what udl.training measured ----------------------------------------------------------------------
+
+def lr_finder(result, ax=None):
+    """Draw a learning-rate finder's smoothed loss against the learning rate (log x), suggestion marked; return `ax`."""
+    if not all(hasattr(result, a) for a in ("lrs", "losses", "raw_losses", "suggestion", "lr_at_min")):
+        raise fail("result", "the result of training.find_learning_rate(...)", result, TypeError)
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
+    ax.plot(result.lrs, result.raw_losses, color="0.75", lw=0.8, label="loss per batch")
+    ax.plot(result.lrs, result.losses, color="C0", lw=2, label="smoothed loss")
+    ax.set_xscale("log")
+    ax.axvline(result.suggestion, color="C2", ls="--", label=f"suggestion {result.suggestion:.1e} (min / 10)")
+    ax.axvline(result.lr_at_min, color="C3", ls=":", label=f"minimum {result.lr_at_min:.1e}")
+    before_min = result.losses[: int(np.argmin(result.losses)) + 1]
+    low, high = float(before_min.min()), float(before_min.max())
+    pad = 0.1 * max(high - low, 1e-8)
+    ax.set_ylim(low - pad, high + 4 * pad)
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    ax.set_title("Learning-rate finder" + (" (stopped at divergence)" if result.diverged else ""))
+    ax.legend(fontsize="small")
+    return ax
+
+
+def update_ratios(ratio, ax=None, title: str = "Update/weight ratio per layer"):
+    """Draw an `UpdateRatio` callback's ratios per layer against the step on log y, 1e-3 band marked; return `ax`."""
+    if not (hasattr(ratio, "steps") and isinstance(getattr(ratio, "history", None), Mapping)):
+        raise fail("ratio", "a training.UpdateRatio callback", ratio, TypeError)
+    if not ratio.steps:
+        raise ValueError("UpdateRatio has recorded nothing yet: pass it to model.fit(callbacks=[...]) first")
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
+    ax.axhspan(*RULE_OF_THUMB_BAND, color="C2", alpha=0.12, label="rule of thumb 1e-4 ... 1e-2")
+    ax.axhline(RULE_OF_THUMB, color="C2", ls="--", lw=1)
+    for name, ratios in ratio.history.items():
+        ax.plot(ratio.steps[-len(ratios):], ratios, lw=1, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (batch)")
+    ax.set_ylabel("||dw|| / ||w||")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def activation_histograms(stats, axes=None, bins: int = 40, title: str | None = None):
+    """Draw one histogram of activations per layer, titled with its mean, std and dead fraction; return `axes`.
+
+    `title` (e.g. the run's name) starts each panel's title, so that two runs can share one figure.
+    """
+    if not (hasattr(stats, "rows") and isinstance(getattr(stats, "values", None), Mapping)):
+        raise fail("stats", "the result of training.activation_stats(model, x)", stats, TypeError)
+    if axes is None:
+        axes = plt.subplots(1, len(stats.rows), figsize=(3.2 * len(stats.rows), 2.8), squeeze=False)[1][0]
+    axes = np.ravel(axes)
+    if len(axes) < len(stats.rows):
+        raise fail("axes", f"at least {len(stats.rows)} axes (one per layer)", f"{len(axes)} axes")
+    for ax, row in zip(axes, stats.rows):
+        ax.hist(stats.values[row.layer], bins=bins, color="C3" if row.dead_fraction > 0.5 else "C0")
+        ax.set_yscale("log")
+        ax.set_title(f"{title + ': ' if title else ''}{row.layer}\nmean {row.mean:.2f}, std {row.std:.2f}, "
+                     f"dead {row.dead_fraction:.0%}", fontsize="small")
+        ax.set_xlabel(f"activation ({row.activation})")
+    axes[0].set_ylabel("count (log scale)")
+    return axes

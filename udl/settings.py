@@ -1,0 +1,116 @@
+"""Every ``UDL_*`` environment variable in one place: names, defaults and validation.
+
+=======================  =====================================  ==========================================
+variable                 meaning                                default
+=======================  =====================================  ==========================================
+``UDL_PROFILE``          ``quick`` or ``full``                  ``full``
+``UDL_DATA_DIR``         the mirror folder (data/README.md)     none
+``UDL_CACHE_DIR``        the download cache                     ``~/.cache/udl``
+``UDL_OFFLINE``          ``1``/``true``/``yes``/``on``: no      downloads allowed
+                         downloads (``0``/``false``/... allow)
+``UDL_DOWNLOAD_TIMEOUT`` seconds a download may wait for data   20
+``UDL_RESULTS_DIR``      where `results.record` writes          ``build/results``
+=======================  =====================================  ==========================================
+
+A bad value raises `SettingError` naming the variable, what it must be and the value received.
+The other modules ask this one; none reads ``os.environ`` for a ``UDL_*`` name itself.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+NAMES = ("UDL_PROFILE", "UDL_DATA_DIR", "UDL_CACHE_DIR", "UDL_OFFLINE", "UDL_DOWNLOAD_TIMEOUT", "UDL_RESULTS_DIR")
+PROFILES = ("quick", "full")
+DEFAULT_PROFILE = "full"
+DEFAULT_TIMEOUT = 20.0
+MAX_TIMEOUT = 3600.0
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+class SettingError(ValueError):
+    """An environment variable has a value udl cannot use."""
+
+
+def _raw(name: str) -> str:
+    return os.environ.get(name, "")
+
+
+def _bad(name: str, expected: str, raw: str, detail: str = "") -> SettingError:
+    return SettingError(f"The environment variable `{name}` must be {expected}; received: {raw!r}"
+                        + (f" ({detail})" if detail else ""))
+
+
+def profile() -> str:
+    """Return ``quick`` or ``full`` from ``UDL_PROFILE`` (default ``full``; case and spaces ignored)."""
+    raw = _raw("UDL_PROFILE")
+    value = raw.strip().lower() or DEFAULT_PROFILE
+    if value not in PROFILES:
+        raise _bad("UDL_PROFILE", f"'quick' or 'full' (or unset, meaning '{DEFAULT_PROFILE}')", raw)
+    return value
+
+
+def _folder(name: str, default: Path | None) -> Path | None:
+    raw = _raw(name)
+    if not raw.strip():
+        return default
+    path = Path(raw.strip()).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _bad(name, "a folder", raw, "that path is a file")
+    return path
+
+
+def data_dir() -> Path | None:
+    """Return the mirror folder from ``UDL_DATA_DIR``, or None when unset."""
+    return _folder("UDL_DATA_DIR", None)
+
+
+def cache_dir() -> Path:
+    """Return the cache folder: ``UDL_CACHE_DIR``, else ``~/.cache/udl``."""
+    return _folder("UDL_CACHE_DIR", Path.home() / ".cache" / "udl")
+
+
+def results_dir() -> Path:
+    """Return the results folder: ``UDL_RESULTS_DIR``, else ``build/results`` in the repository (or working folder)."""
+    repo = Path(__file__).resolve().parents[1]
+    base = repo if (repo / "pyproject.toml").exists() else Path.cwd()
+    return _folder("UDL_RESULTS_DIR", base / "build" / "results")
+
+
+def offline() -> bool:
+    """Return True when downloads are switched off with ``UDL_OFFLINE`` (1, true, yes or on)."""
+    raw = _raw("UDL_OFFLINE")
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise _bad("UDL_OFFLINE", "1, true, yes or on (no downloads) or 0, false, no, off or unset", raw)
+    return value in _TRUE
+
+
+def download_timeout() -> float:
+    """Return the seconds a download may wait for data, from ``UDL_DOWNLOAD_TIMEOUT`` (default 20)."""
+    raw = _raw("UDL_DOWNLOAD_TIMEOUT")
+    if not raw.strip():
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise _bad("UDL_DOWNLOAD_TIMEOUT", f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}", raw)
+    return value
+
+
+def check() -> dict[str, object]:
+    """Validate every variable at once; return {name: value in use}."""
+    readers = (profile, data_dir, cache_dir, offline, download_timeout, results_dir)
+    return {name: read() for name, read in zip(NAMES, readers)}
+
+
+def policy() -> str:
+    """Describe the data lookup order in force: mirror > cache > download > built-in sample."""
+    mirror = data_dir()
+    where = f"mirror {mirror}" if mirror else "no mirror (UDL_DATA_DIR unset)"
+    download = "no downloads (UDL_OFFLINE=1)" if offline() else "download"
+    return f"{where} > cache {cache_dir()} > {download} > built-in sample"
