@@ -1,4 +1,4 @@
-"""Time to 98 % test accuracy on MNIST: notebook 02's CNN recipe vs the keras.io `mnist_convnet` recipe.
+"""Time to accuracy on MNIST: notebook 02's CNN recipe vs the keras.io `mnist_convnet` recipe.
 
 Run from the repository root, on real MNIST digits (the mirror holds 8,000 train / 2,000 test):
 
@@ -18,10 +18,14 @@ notebook 02's quick profile, the profile that trains on these 8,000 mirror digit
 The clock measures training only: ``fit`` is timed from its call (so graph tracing and the first steps count),
 and every half epoch a callback stops the clock, copies the weights, and starts it again; after ``fit`` returns,
 each copy is scored on the test digits.
+The target is the test accuracy that (a), the baseline, ends at: the median over the seeds of this same run, so
+that the verdict holds on any fair split of the digits (a fixed 98 % did not: on another split of the mirror's
+digits keras.io's recipe ended at 97.35 % and never reached it). The time to the fixed ``--target`` (default 98 %)
+is an extra column.
 A throwaway model is trained first (TensorFlow's thread pools and kernels start there, not in either recipe), and
 the recipes alternate in order from seed to seed. Reported per recipe, as the median over the seeds: wall-clock
 seconds (and CPU-seconds of this process, all its threads, which other programs on the machine disturb less) until
-test accuracy first reaches ``--target``, the epoch at which it did, the test accuracy after the whole budget, and
+test accuracy first reaches the target, the epoch at which it did, the seconds to the fixed ``--target``, the test accuracy after the whole budget, and
 training samples per second after the first epoch. Before anything, the script checks that (b) is still what the
 notebook teaches (the model, the schedule, the epochs and the compile call) and stops if not.
 """
@@ -43,12 +47,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from _timing import Run, TrainingClock, missing_from_notebook, race, report, speedups  # noqa: E402
+from _timing import (Run, TrainingClock, baseline_target, missing_from_notebook, race, report, score,  # noqa: E402
+                     speedups)
 from keras import layers  # noqa: E402
 
 from udl import data  # noqa: E402
 
-GOAL = 2.0  # (b) should reach the target at least this many times sooner than (a), with no loss of final accuracy
+GOAL = 2.0  # (b) should reach (a)'s final accuracy at least this many times sooner than (a), with no loss of it
 BATCH_SIZE = 128
 KERASIO_EPOCHS = 15  # as in the keras.io example
 NOTEBOOK02_EPOCHS = 8  # MUST match `EPOCHS = runtime.pick(quick=8, ...)` in notebook 02
@@ -128,15 +133,11 @@ def train(recipe: str, seed: int, x, y, x_test, y_test, epochs: int) -> Run:
         model, labels = build_kerasio(), keras.utils.to_categorical(y, 10)
     else:
         model, labels = build_notebook02(epochs, steps_per_epoch), y
-    run = Run(recipe, seed, model.count_params())
     clock = TrainingClock(steps_per_epoch)
     clock.start()
     model.fit(x, labels, batch_size=BATCH_SIZE, epochs=epochs, verbose=0, callbacks=[clock])
-    for epoch, wall, cpu, weights in clock.snapshots:  # score each snapshot, now that the clock has stopped
-        model.set_weights(weights)
-        predicted = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
-        run.points.append((epoch, wall, cpu, float(np.mean(predicted == y_test))))
-    return run
+    return score(Run(recipe, seed, model.count_params()), model, clock,
+                 lambda m: np.mean(m.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1) == y_test))
 
 
 def warm_up(x, y) -> None:
@@ -155,7 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs-b", type=int, default=NOTEBOOK02_EPOCHS,
                         help=f"(b)'s epoch budget (default: {NOTEBOOK02_EPOCHS}, notebook 02's quick profile)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--target", type=float, default=0.98, help="test accuracy to reach (default: 0.98)")
+    parser.add_argument("--target", type=float, default=0.98,
+                        help="a fixed test accuracy, timed beside (a)'s final one (default: 0.98)")
     args = parser.parse_args(argv)
     if min(args.epochs_a, args.epochs_b) < 1 or not 0 < args.target < 1:
         parser.error(f"--epochs-a/--epochs-b must be >= 1 and --target between 0 and 1; received "
@@ -178,7 +180,8 @@ def main(argv=None) -> int:
     n_fit = len(x_all) - int(0.1 * len(x_all))  # what validation_split=0.1 trains on: all but the last 10 %
     x, y, y_test = x_all[:n_fit], mnist.y_train[:n_fit].astype("int32"), mnist.y_test.astype("int32")
     print(f"training on {len(x):,} digits (the last 10 % held out, as validation_split=0.1 does), testing on "
-          f"{len(x_test):,} | batch {BATCH_SIZE} | seeds {args.seeds} | target {args.target:.1%}")
+          f"{len(x_test):,} | batch {BATCH_SIZE} | seeds {args.seeds} | target: (a)'s final accuracy, and "
+          f"{args.target:.1%}")
     gpus = len(tf.config.list_physical_devices("GPU"))
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPU cores, GPUs: {gpus}, "
@@ -188,11 +191,13 @@ def main(argv=None) -> int:
     budgets = {KERASIO: args.epochs_a, NOTEBOOK02: args.epochs_b}
     runs = race(lambda name, seed, epochs: train(name, seed, x, y, x_test, y_test, epochs), budgets, args.seeds,
                 args.target)
-    summary = report(runs, budgets, args.target, len(x))
+    target = baseline_target(runs[KERASIO])
+    summary = report(runs, budgets, target, len(x), fixed=args.target)
     a, b = summary[KERASIO], summary[NOTEBOOK02]
     speedup, speedup_cpu = speedups(summary)
     met = speedup >= GOAL and b["final"] >= a["final"]
-    print(f"\nSpeed-up of notebook 02's recipe to {args.target:.0%}: {speedup:.2f}x wall-clock ({speedup_cpu:.2f}x in "
+    print(f"\nSpeed-up of notebook 02's recipe to {target:.2%} ((a)'s final accuracy): {speedup:.2f}x wall-clock "
+          f"({speedup_cpu:.2f}x in "
           f"CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} "
           f"(goal: >= {GOAL:.0f}x sooner with no loss of final accuracy: {'met' if met else 'NOT met'})")
     return 0

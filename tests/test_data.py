@@ -476,4 +476,4 @@ def test_load_quietly_and_describe(mirror, monkeypatch, capsys):
     ds = data.load("mnist", verbose=False)
     assert capsys.readouterr().out == ""
     assert repr(ds) == "<Dataset mnist from mirror: 60 train / 20 test>"
-    assert data.names() == NAMES
+    assert data.names() == NAMES + ["pm25"]  # pm25: tests/test_pm25.py

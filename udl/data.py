@@ -34,7 +34,7 @@ import numpy as np
 
 from udl import download, formats, samples, settings
 from udl._checks import one_of, positive_int
-from udl.download import DownloadError, UnsafeArchiveError, extract, fetch, locked
+from udl.download import DownloadError, UnsafeArchiveError, extract, fetch, locked, sha256_of
 
 SOURCES = ("mirror", "cache", "download", "builtin")
 _loaded: dict[str, str] = {}
@@ -57,6 +57,9 @@ class Dataset:
     speakers_test: Any = None
     sample_rate: int | None = None
     text: str | None = None
+    columns: list[str] = field(default_factory=list)  # a time series: the name of each column of x
+    time_train: Any = None                            # a time series: the datetime64 of each row of x
+    time_test: Any = None
     notice: str = ""
 
     @property
@@ -68,7 +71,8 @@ class Dataset:
         """Describe the size, e.g. '8,000 train / 2,000 test'."""
         if self.text is not None:
             return f"{len(self.text):,} characters"
-        return f"{len(self.x_train):,} train / {len(self.x_test):,} test"
+        unit = " hours" if self.time_train is not None else ""
+        return f"{len(self.x_train):,} train / {len(self.x_test):,} test{unit}"
 
     def provenance(self) -> str:
         """Return the one line `load` prints."""
@@ -93,6 +97,7 @@ class Spec:
     quick: tuple[int, int]         # (n_train, n_test), or (n_characters, 0) for text
     url: str
     class_names: tuple[str, ...] = ()
+    series: bool = False           # rows in time order: subsets are the train's last and the test's first rows
 
 
 # ---------------------------------------------------------------- where to look
@@ -161,10 +166,13 @@ SHAKESPEARE_SHA = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc56
 # GitHub's tag archives are not byte-stable, so FSDD is checked after extraction: 3,000 recordings whose
 # names and contents hash (as `_digest` does) to this value, computed from the v1.0.10 recordings.
 FSDD_CONTENT = "a2e8a660492f28d9eed6270b290d26cbc5c81d6077ce87d3c0ad5adf4d4ee696"
+# UCI's zip is checked after extraction too: the SHA-256 of the CSV it holds (the mirror's file).
+PM25_CSV = "PRSA_data_2010.1.1-2014.12.31.csv"
+PM25_CONTENT = "892e9559205d16d32623135c127a3951c12e46ea1e0b3093e107ce89a9fd60e2"
 # Download sizes in bytes (FSDD's tag archive is not byte-stable: a generous estimate); a download may be
 # this plus a quarter, and an FSDD archive may expand to FSDD_EXTRACTED at most.
 SIZES = {"mnist": 11_490_434, "cifar10": 170_498_071, "imdb": 84_125_825, "fsdd": 48_000_000,
-         "shakespeare": 1_115_394}
+         "shakespeare": 1_115_394, "pm25": 2_010_492}  # pm25: the CSV's size, more than its zip
 FSDD_EXTRACTED = 256 << 20
 
 URLS = {
@@ -173,6 +181,7 @@ URLS = {
     "imdb": "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
     "fsdd": "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz",
     "shakespeare": "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+    "pm25": "https://archive.ics.uci.edu/static/public/381/beijing+pm2+5+data.zip",
 }
 
 
@@ -255,6 +264,18 @@ def _fill_shakespeare(root: Path) -> None:
     fetch(URLS["shakespeare"], root / "shakespeare" / "input.txt", SHAKESPEARE_SHA, max_bytes=_cap("shakespeare"))
 
 
+def _fill_pm25(root: Path) -> None:
+    # Unpinned (UCI's zip may be rebuilt): verified by the SHA-256 of the CSV inside, the mirror's file.
+    with _unpacked("pm25", root / "downloads" / "beijing-pm25.zip", None,
+                   lambda n: n.rsplit("/", 1)[-1] == PM25_CSV) as folder:
+        csv = next(folder.rglob(PM25_CSV), folder / PM25_CSV)
+        if not csv.is_file() or sha256_of(csv) != PM25_CONTENT:
+            raise DownloadError(f"UCI's Beijing PM2.5 zip holds no {PM25_CSV} with the pinned SHA-256; "
+                                f"nothing was saved.")
+        (root / "pm25").mkdir(parents=True, exist_ok=True)
+        os.replace(csv, root / "pm25" / PM25_CSV)
+
+
 # ---------------------------------------------------------------- the registry
 CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 REGISTRY: dict[str, Spec] = {
@@ -272,6 +293,8 @@ REGISTRY: dict[str, Spec] = {
              URLS["fsdd"], samples.DIGITS),
         Spec("shakespeare", "Tiny Shakespeare, one text (Karpathy's char-rnn)", "shakespeare/input.txt",
              formats.read_text, _fill_shakespeare, samples.shakespeare, (300_000, 0), URLS["shakespeare"]),
+        Spec("pm25", "Beijing PM2.5 and weather, hourly 2010-2014 (Liang et al. 2015, UCI 381)", f"pm25/{PM25_CSV}",
+             formats.read_pm25, _fill_pm25, samples.pm25, (17_544, 8_760), URLS["pm25"], series=True),
     )
 }
 
@@ -385,10 +408,15 @@ def _resolve(entry: Spec) -> tuple[dict, str, str, str]:
     return raw, "builtin", raw["description"], "offline: " + "; ".join(reasons) + "."
 
 
-def _take(values, n: int | None, seed: int):
-    """Return a seeded random subset of `n` items (original order kept), or all when n is None or too large."""
+def _take(values, n: int | None, seed: int, series: str = ""):
+    """Return a seeded random subset of `n` items (original order kept), or all when n is None or too large.
+
+    For a time series (`series` 'train' or 'test') the subset is the `n` hours nearest the split instead.
+    """
     if n is None or n >= len(values):
         return values
+    if series:
+        return values[-n:] if series == "train" else values[:n]
     keep = np.sort(np.random.default_rng(seed).choice(len(values), size=n, replace=False))
     return values[keep] if isinstance(values, np.ndarray) else [values[i] for i in keep]
 
@@ -397,8 +425,9 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
     """Load a dataset from the first tier that has it, print one provenance line and return a `Dataset`.
 
     Args:
-        name: one of `names()`: 'mnist', 'cifar10', 'imdb', 'fsdd', 'shakespeare'.
-        n_train, n_test: subset sizes (for 'shakespeare', n_train is a number of characters). By default
+        name: one of `names()`: 'mnist', 'cifar10', 'imdb', 'fsdd', 'shakespeare', 'pm25'.
+        n_train, n_test: subset sizes (for 'shakespeare', n_train is a number of characters; for 'pm25', hours:
+            the train's last and the test's first). By default
             the quick profile uses the documented subset `REGISTRY[name].quick` and the full profile all.
 
     Example:
@@ -420,14 +449,15 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
     ds = Dataset(name=name, source=source, origin=origin, notice=notice,
                  description=raw.get("description", entry.summary),
                  class_names=list(raw.get("class_names", entry.class_names)),
-                 sample_rate=raw.get("sample_rate"))
+                 sample_rate=raw.get("sample_rate"), columns=list(raw.get("columns", [])))
     if "text" in raw:
         ds.text = raw["text"][:n_train] if n_train else raw["text"]
     else:
         for split, n in (("train", n_train), ("test", n_test)):
-            for key in ("x", "y", "speakers"):
+            for key in ("x", "y", "speakers", "time"):
                 if f"{key}_{split}" in raw:
-                    setattr(ds, f"{key}_{split}", _take(raw[f"{key}_{split}"], n, seed=1 if split == "test" else 0))
+                    setattr(ds, f"{key}_{split}", _take(raw[f"{key}_{split}"], n, seed=1 if split == "test" else 0,
+                                                        series=split if entry.series else ""))
     _loaded[name] = source
     if verbose:
         print(ds.provenance())

@@ -156,3 +156,49 @@ def read_text(path: Path, min_chars: int = 10_000) -> dict:
     if len(text) < min_chars:
         raise _bad(Path(path), f"expected at least {min_chars:,} characters", f"{len(text):,}")
     return {"text": text}
+
+
+PM25_HEADER = ("No", "year", "month", "day", "hour", "pm2.5", "DEWP", "TEMP", "PRES", "cbwd", "Iws", "Is", "Ir")
+PM25_COLUMNS = ("pm2.5", "dew_point", "temperature", "pressure", "wind_speed", "snow_hours", "rain_hours",
+                "wind_NE", "wind_NW", "wind_SE", "wind_calm")
+PM25_WINDS = ("NE", "NW", "SE", "cv")  # cv: calm and variable
+PM25_TEST_YEAR = 2014  # the last year is the test split: split by time, never shuffled
+
+
+def read_pm25(path: Path) -> dict:
+    """Read UCI's Beijing PM2.5 CSV: hourly float32 `PM25_COLUMNS` (NaN where PM2.5 is missing), 2014 as test."""
+    import csv
+
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _bad(path, "expected a UTF-8 CSV file", repr(exc)) from None
+    if not rows or tuple(rows[0]) != PM25_HEADER:
+        raise _bad(path, f"expected the header {','.join(PM25_HEADER)}", ",".join(rows[0]) if rows else "an empty file")
+    values, times, winds = [], [], []
+    for line, row in enumerate(rows[1:], start=2):
+        try:
+            if len(row) != len(PM25_HEADER) or row[9] not in PM25_WINDS:
+                raise ValueError(row)
+            times.append(f"{int(row[1]):04d}-{int(row[2]):02d}-{int(row[3]):02d}T{int(row[4]):02d}")
+            values.append([float("nan") if row[5] == "NA" else float(row[5])] + [float(v) for v in row[6:9] + row[10:]])
+            winds.append(PM25_WINDS.index(row[9]))
+        except ValueError:
+            raise _bad(path, f"expected line {line} to hold {len(PM25_HEADER)} numbers (pm2.5 may be NA) and a "
+                             f"wind direction in {PM25_WINDS}", ",".join(row)) from None
+    time = np.array(times, dtype="datetime64[h]")
+    if len(time) < 2 or np.any(np.diff(time) != np.timedelta64(1, "h")):
+        raise _bad(path, "expected consecutive hours, one row each", f"{len(time)} rows, not hourly throughout")
+    x = np.concatenate([np.asarray(values, np.float32), np.eye(4, dtype=np.float32)[winds]], axis=1)
+    return split_by_year(x, time)
+
+
+def split_by_year(x: np.ndarray, time: np.ndarray, test_year: int = PM25_TEST_YEAR) -> dict:
+    """Split an hourly series in time: the hours before `test_year` train, the rest test."""
+    test = time >= np.datetime64(f"{test_year}-01-01T00", "h")
+    if test.all() or not test.any():
+        raise MirrorFormatError(f"expected hours before and from {test_year}; found {time[0]} to {time[-1]}")
+    return {"x_train": x[~test], "x_test": x[test], "time_train": time[~test], "time_test": time[test],
+            "columns": list(PM25_COLUMNS)}

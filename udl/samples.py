@@ -275,3 +275,50 @@ def _shakespeare() -> dict:
     text = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", text)) + "\n"
     return dict(text=text, description=f"not Shakespeare: the English text of {source}, "
                                        f"{len(text):,} characters")
+
+
+# ---------------------------------------------------------------- pm25
+def pm25() -> dict:
+    """Return a synthetic hourly weather series (daily and yearly cycles, noise) in the Beijing PM2.5 layout."""
+    return copy.deepcopy(_pm25())
+
+
+def _ar1(rng: np.random.Generator, n: int, keep: float, scale: float) -> np.ndarray:
+    """Return `n` steps of a slow random walk that forgets at rate 1 - `keep` (an AR(1) process)."""
+    from scipy.signal import lfilter
+
+    return lfilter([scale], [1.0, -keep], rng.normal(size=n))
+
+
+def _cumulated(flags: np.ndarray) -> np.ndarray:
+    """Return, for each hour, how many hours in a row `flags` has been true (0 where it is false)."""
+    count = np.cumsum(flags)
+    return count - np.maximum.accumulate(np.where(flags, 0, count))
+
+
+@functools.lru_cache(maxsize=None)
+def _pm25() -> dict:
+    """Make the pm25 sample once per process: the real file's five years, hour by hour."""
+    from udl import formats
+
+    rng = np.random.default_rng(25)
+    time = np.arange("2010-01-01T00", "2015-01-01T00", dtype="datetime64[h]")
+    hours = np.arange(len(time), dtype=np.float64)
+    day, year = 2 * np.pi * hours / 24, 2 * np.pi * (hours - 24 * 15) / (24 * 365.25)  # coldest in mid-January
+    weather = _ar1(rng, len(time), 0.97, 0.6)  # fronts that come and go over a few days
+    temperature = 12 - 15 * np.cos(year) - 5 * np.cos(day - 0.5) + weather
+    dew_point = temperature - 8 - 4 * np.cos(day - 0.5) + _ar1(rng, len(time), 0.95, 0.5)
+    pressure = 1016 + 10 * np.cos(year) - 0.8 * weather / 0.6 + 0.7 * np.cos(2 * day)
+    wind_speed = np.abs(_ar1(rng, len(time), 0.9, 3.0)) + 1
+    calm = np.cumsum(wind_speed < 4) % 60  # pollution builds up over calm hours, and is blown away
+    pm = np.exp(3.6 + 0.6 * np.cos(year) + 0.2 * np.cos(day - 3) + 0.03 * calm + _ar1(rng, len(time), 0.95, 0.15))
+    wet = _ar1(rng, len(time), 0.8, 1.0) > 2.2 - 0.6 * np.cos(year)  # spells of a few hours, mostly in summer
+    snow, rain = (_cumulated(wet & (temperature < 0)), _cumulated(wet & (temperature >= 0)))
+    wind = rng.choice(4, size=len(time), p=[0.1, 0.35, 0.3, 0.25])
+    columns = [pm, dew_point, temperature, pressure, wind_speed, snow, rain]
+    x = np.concatenate([np.stack(columns, axis=1), np.eye(4)[wind]], axis=1).astype(np.float32)
+    x[rng.random(len(time)) < 0.04, 0] = np.nan  # missing PM2.5 readings, as in the real data
+    out = formats.split_by_year(x, time)
+    description = (f"synthetic hourly weather with daily and yearly cycles and noise; not Beijing's data "
+                   f"({len(out['x_train']):,} train / {len(out['x_test']):,} test hours)")
+    return dict(out, description=description)
