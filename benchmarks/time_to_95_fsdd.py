@@ -21,8 +21,11 @@ The clock measures training only, as in ``time_to_98_mnist.py`` (both use ``_tim
 (a)'s ``Normalization.adapt`` (which also computes and caches its spectrograms) and before (b)'s ``fit``; every half
 epoch a callback stops it, copies the weights and starts it again, and the copies are scored on the test
 recordings after ``fit``. A throwaway model trains first, and the order of the recipes alternates from seed to
-seed. Reported per recipe, as medians over the seeds: wall-clock and CPU seconds until test accuracy first reaches
-``--target``, the epoch at which it did, and the test accuracy after the whole budget.
+seed. The target is the test accuracy that (a), the baseline, ends at (the median over the seeds of this same run),
+so that the verdict holds on any fair split; the seconds to the fixed ``--target`` (default 95 %) are reported
+beside it. Reported per recipe, as medians over the seeds: wall-clock and CPU seconds until test accuracy first
+reaches the target, the epoch at which it did, the seconds to ``--target``, and the test accuracy after the whole
+budget.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from _timing import Run, TrainingClock, missing_from_notebook, race, report, speedups  # noqa: E402
+from _timing import (Run, TrainingClock, baseline_target, missing_from_notebook, race, report,  # noqa: E402
+                     speedups)
 from keras import layers  # noqa: E402
 
 from udl import audio, data  # noqa: E402
@@ -215,7 +219,7 @@ def main(argv=None) -> int:
     waves, waves_test = audio.pad_or_trim(fsdd.x_train, SAMPLES), audio.pad_or_trim(fsdd.x_test, SAMPLES)
     y, y_test = fsdd.y_train.astype("int32"), fsdd.y_test.astype("int32")
     print(f"training on {len(waves):,} recordings, testing on {len(waves_test):,} | batch {BATCH_SIZE} | seeds "
-          f"{args.seeds} | target {args.target:.0%}")
+          f"{args.seeds} | target: (a)'s final accuracy, and {args.target:.0%}")
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPU cores, GPUs: "
           f"{len(tf.config.list_physical_devices('GPU'))}, load average at the start: {os.getloadavg()[0]:.1f}")
@@ -224,13 +228,15 @@ def main(argv=None) -> int:
     budgets = {TUTORIAL: args.epochs_a, NOTEBOOK10: args.epochs_b}
     runs = race(lambda name, seed, epochs: train(name, seed, waves, y, waves_test, y_test, epochs), budgets,
                 args.seeds, args.target)
-    summary = report(runs, budgets, args.target, len(waves))
+    target = baseline_target(runs[TUTORIAL])
+    summary = report(runs, budgets, target, len(waves), fixed=args.target)
     a, b = summary[TUTORIAL], summary[NOTEBOOK10]
     speedup, speedup_cpu = speedups(summary)
+    fixed = a["fixed"] / b["fixed"] if not math.isinf(b["fixed"]) else 0.0
     met = speedup >= GOAL
-    print(f"\nSpeed-up of notebook 10's recipe to {args.target:.0%}: {speedup:.2f}x wall-clock ({speedup_cpu:.2f}x in "
-          f"CPU-s); final accuracy {b['final']:.2%} vs {a['final']:.2%} (goal: >= {GOAL:.0f}x sooner: "
-          f"{'met' if met else 'NOT met'})")
+    print(f"\nSpeed-up of notebook 10's recipe to {target:.2%} ((a)'s final accuracy): {speedup:.2f}x wall-clock "
+          f"({speedup_cpu:.2f}x in CPU-s); to {args.target:.0%}: {fixed:.2f}x wall-clock; final accuracy "
+          f"{b['final']:.2%} vs {a['final']:.2%} (goal: >= {GOAL:.0f}x sooner: {'met' if met else 'NOT met'})")
     return 0
 
 

@@ -75,7 +75,8 @@ def execute(path: Path, cell_timeout: int | None = None):
 
     nb = _read(path)
     km = _kernel_manager()
-    client = NotebookClient(nb, km=km, timeout=cell_timeout,
+    # startup_timeout: on a loaded machine (a classroom server, CI) a kernel can take over nbclient's 60 s to answer.
+    client = NotebookClient(nb, km=km, timeout=cell_timeout, startup_timeout=180,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
     start = time.perf_counter()
     try:
