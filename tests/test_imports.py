@@ -12,7 +12,7 @@ import udl
 
 PACKAGE = Path(udl.__file__).parent
 MODULES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]))
-NEEDS_TENSORFLOW = {"augment", "generative", "pretrained", "training", "viz"}
+NEEDS_TENSORFLOW = {"augment", "generative", "pretrained", "text", "training", "viz"}
 
 
 def udl_imports(module: str) -> set[str]:

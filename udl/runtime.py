@@ -112,6 +112,13 @@ def setup(seed: int = 42, *, mixed_precision: bool | str = False, deterministic:
             e.g. Colab's T4), where float16 matmuls and convolutions run on Tensor Cores; float32 elsewhere.
         deterministic: make TensorFlow ops deterministic (slower on GPU; CPU ops mostly are already).
         verbose: print the summary line.
+
+    Example:
+
+    ```python
+    runtime.setup()                          # the last line of every notebook's setup cell
+    runtime.setup(mixed_precision="auto")    # float16 on a Colab T4 in the full profile, float32 elsewhere
+    ```
     """
     global _started
     seed = _checks.seed("seed", seed)
