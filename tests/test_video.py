@@ -112,5 +112,14 @@ def test_animate_returns_html_that_plays_every_frame_and_leaves_no_figure():
     assert len(plt.get_fignums()) == before
     with pytest.raises(ValueError, match="`fps` must be a positive number"):
         video.animate(clips[0], fps=-1)
+
+
+def test_animate_needs_no_network():
+    # Matplotlib's player loads Font Awesome from a CDN for its buttons: offline slides and the site made a request
+    # that left the machine, and the buttons were blank.
+    clips, _ = video.moving_digits(digits(), 1, frames=2, seed=0)
+    page = video.animate(clips[0]).data
+    assert "http://" not in page and "https://" not in page and 'class="fa ' not in page
+    assert "▶" in page and "⏸" in page  # the play and pause buttons still say what they do
     with pytest.raises(TypeError, match="`clip` must be numeric"):
         video.animate(np.array([[["a"]]]))

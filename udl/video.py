@@ -15,6 +15,8 @@ direction. Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML
@@ -141,6 +143,21 @@ def animate(clip, fps: float = 8, size: float = 2.0):
         return (image,)
 
     movie = animation.FuncAnimation(fig, show, frames=len(frames), interval=1000 / fps, blit=True)
-    page = HTML(movie.to_jshtml(default_mode="loop"))
+    page = _offline(movie.to_jshtml(default_mode="loop"))
     plt.close(fig)  # the HTML holds the frames; the figure itself would show as a still image
+    return HTML(page)
+
+
+# Matplotlib's player takes its button icons from Font Awesome on a CDN: offline (a lecture hall, the slides, CI)
+# that request fails and the buttons are blank. Text symbols need no network.
+_ICONS = {"fa fa-minus": "−", "fa fa-fast-backward": "⏮", "fa fa-step-backward": "⏴",
+          "fa fa-play fa-flip-horizontal": "◀", "fa fa-pause": "⏸", "fa fa-play": "▶",
+          "fa fa-step-forward": "⏵", "fa fa-fast-forward": "⏭", "fa fa-plus": "+"}
+
+
+def _offline(page: str) -> str:
+    """Return matplotlib's animation HTML without its Font Awesome stylesheet, with text symbols for the icons."""
+    page = re.sub(r'<link[^>]*font-awesome[^>]*>', "", page)
+    for icon, symbol in _ICONS.items():
+        page = page.replace(f'<i class="{icon}"></i>', symbol)
     return page
