@@ -23,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from udl import data, download, formats, notebooks, results
+from udl import data, download, formats, notebooks, results, template
 from udl.settings import SettingError
 
 NOTEBOOKS = Path("notebooks")
@@ -166,16 +166,12 @@ def cmd_notebooks_site(args) -> int:
 
 
 def cmd_notebooks_lint(args) -> int:
-    from udl import template
-
     problems = [p for path in _notebook_paths(args.notebooks) for p in template.lint(path)]
     print("\n".join(map(str, problems)) or "every notebook follows the template")
     return 1 if problems else 0
 
 
 def cmd_notebooks_colab(args) -> int:
-    from udl import template
-
     for path in _notebook_paths(args.notebooks):
         print(f"{path}: {'updated' if template.colab(path) else 'already up to date'}")
     return 0
