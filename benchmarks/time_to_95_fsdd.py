@@ -50,7 +50,7 @@ from _timing import (Run, TrainingClock, baseline_target, missing_from_notebook,
                      speedups)
 from keras import layers  # noqa: E402
 
-from udl import audio, data  # noqa: E402
+from udl import audio, data, training  # noqa: E402
 
 GOAL = 2.0  # (b) should reach the target at least this many times sooner than (a)
 SAMPLES = 8000  # 1 s at 8 kHz
@@ -134,10 +134,7 @@ def build_cnn(n_filters=N_FILTERS):
 
 
 def compile_model(model, epochs, n_train, peak_lr=5e-3):
-    total = epochs * int(np.ceil(n_train / BATCH_SIZE))
-    warmup = max(1, total // 50)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=total - warmup, warmup_target=peak_lr, warmup_steps=warmup)
+    schedule = training.one_cycle(epochs, int(np.ceil(n_train / BATCH_SIZE)), peak_lr)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=False)
     return model

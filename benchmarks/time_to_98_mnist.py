@@ -51,7 +51,7 @@ from _timing import (Run, TrainingClock, baseline_target, missing_from_notebook,
                      speedups)
 from keras import layers  # noqa: E402
 
-from udl import data  # noqa: E402
+from udl import data, training  # noqa: E402
 
 GOAL = 2.0  # (b) should reach (a)'s final accuracy at least this many times sooner than (a), with no loss of it
 BATCH_SIZE = 128
@@ -78,7 +78,7 @@ def build_kerasio():
 
 
 # --- (b) notebook 02 -----------------------------------------------------------------------------------------
-# These two functions MUST match `build_cnn` and `one_cycle` (and the compile call) in
+# These functions MUST match `build_cnn` and the compile call (with `training.one_cycle`) in
 # notebooks/02_mnist_mlp_to_cnn.ipynb: the notebook is where the recipe is taught, this is where it is timed.
 
 def build_cnn():
@@ -95,17 +95,10 @@ def build_cnn():
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def one_cycle(epochs, steps_per_epoch, peak_lr=5e-3):
-    total = epochs * steps_per_epoch
-    warmup = max(1, total // 50)
-    return keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=total - warmup, warmup_target=peak_lr, warmup_steps=warmup)
-
-
 def build_notebook02(epochs: int, steps_per_epoch: int):
     """Return notebook 02's CNN, compiled as in the notebook."""
     model = build_cnn()
-    model.compile(optimizer=keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch)),
+    model.compile(optimizer=keras.optimizers.Adam(training.one_cycle(epochs, steps_per_epoch)),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
     return model
 
@@ -117,9 +110,9 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_mnist_mlp_to_
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     """Return what differs between (b) here and the recipe notebook 02 teaches (empty when they match)."""
     return missing_from_notebook(path, [
-        inspect.getsource(build_cnn).strip(), inspect.getsource(one_cycle).strip(),
+        inspect.getsource(build_cnn).strip(),
         f"EPOCHS = runtime.pick(quick={NOTEBOOK02_EPOCHS},", f"BATCH_SIZE = {BATCH_SIZE}",
-        "keras.optimizers.Adam(one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
+        "keras.optimizers.Adam(training.one_cycle(epochs, steps_per_epoch))", '"sparse_categorical_crossentropy"',
         "jit_compile=False", "validation_split=0.1"])
 
 

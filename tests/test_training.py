@@ -222,3 +222,18 @@ def test_activation_stats_rejects_bad_arguments():
         viz.update_ratios([0.001])
     with pytest.raises(KeyError, match="hidden1, hidden2"):
         training.activation_stats(model, x)["nope"]
+
+
+def test_one_cycle_warms_up_over_two_percent_then_decays_to_zero():
+    schedule = training.one_cycle(epochs=5, steps_per_epoch=100, peak_lr=1e-2)  # 500 steps, 10 of warm-up
+    lrs = np.array([float(schedule(s)) for s in range(501)])
+    assert lrs[0] == 0.0 and lrs[10] == pytest.approx(1e-2) and int(np.argmax(lrs)) == 10
+    assert np.all(np.diff(lrs[:11]) > 0) and np.all(np.diff(lrs[10:]) <= 1e-12)
+    assert lrs[255] == pytest.approx(5e-3, rel=1e-3) and lrs[500] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_one_cycle_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="`epochs`"):
+        training.one_cycle(0, 100)
+    with pytest.raises(ValueError, match="`peak_lr`"):
+        training.one_cycle(3, 100, peak_lr=float("nan"))

@@ -212,6 +212,26 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
 # --------------------------------------------------------------------------- update / weight ratio
 
 
+def one_cycle(epochs: int, steps_per_epoch: int, peak_lr: float = 5e-3):
+    """Return a one-cycle learning-rate schedule: a linear warm-up from 0 over 2 % of the steps, then a half cosine to 0.
+
+    It is Keras's ``CosineDecay`` with ``warmup_target``; pass it to an optimizer as its learning rate.
+
+    Example:
+
+    ```python
+    schedule = training.one_cycle(EPOCHS, steps_per_epoch=math.ceil(len(x_train) / BATCH_SIZE))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=..., metrics=["accuracy"])
+    ```
+    """
+    epochs, steps_per_epoch = positive_int("epochs", epochs), positive_int("steps_per_epoch", steps_per_epoch)
+    peak_lr = positive_number("peak_lr", peak_lr)
+    total = epochs * steps_per_epoch
+    warmup = max(1, total // 50)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, total - warmup), warmup_target=peak_lr, warmup_steps=warmup)
+
+
 def _kernel_layers(model: keras.Model) -> list:
     """Return the layers of `model` (nested models included) that own a `kernel` variable."""
     found = []
