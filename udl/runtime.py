@@ -17,7 +17,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from udl import settings
+from udl import settings, stepcap
 from udl import _checks
 from udl.settings import DEFAULT_PROFILE, PROFILES  # noqa: F401 (part of this module's API)
 
@@ -66,6 +66,7 @@ class Runtime:
     mixed_precision: bool
     deterministic: bool
     data_policy: str
+    max_steps: int | None = None
 
     @property
     def device(self) -> str:
@@ -81,6 +82,8 @@ class Runtime:
         """Return the one-line summary `setup()` prints."""
         extras = [name for name, on in (("mixed precision", self.mixed_precision),
                                         ("deterministic ops", self.deterministic)) if on]
+        if self.max_steps:
+            extras.append(f"training capped at {self.max_steps} steps per epoch, {stepcap.EPOCHS} epochs (UDL_MAX_STEPS)")
         return " | ".join(
             [f"TensorFlow {self.tensorflow}, Keras {self.keras}", self.device,
              f"profile {self.profile}", f"seed {self.seed}"] + extras + [f"data: {self.data_policy}"]
@@ -124,6 +127,7 @@ def setup(seed: int = 42, *, mixed_precision: bool | str = False, deterministic:
     seed = _checks.seed("seed", seed)
     active = profile()
     wants_mixed_precision(mixed_precision, active, [])  # refuses a bad value before TensorFlow loads
+    max_steps = settings.max_steps()  # a bad UDL_MAX_STEPS too
     _started = time.perf_counter()
 
     import tensorflow as tf  # imported here so that `import udl` stays fast
@@ -143,10 +147,11 @@ def setup(seed: int = 42, *, mixed_precision: bool | str = False, deterministic:
     use_mixed = wants_mixed_precision(mixed_precision, active,
                                       [tuple(d.get("compute_capability") or (0, 0)) for d in details])
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
+    stepcap.install()  # only with UDL_MAX_STEPS: every fit and evaluate cut to a few timed steps
 
     info = Runtime(tensorflow=tf.__version__, keras=keras.__version__, gpus=names, profile=active,
                    seed=seed, mixed_precision=use_mixed, deterministic=deterministic,
-                   data_policy=settings.policy())
+                   data_policy=settings.policy(), max_steps=max_steps)
     if verbose:
         print(info.summary())
         if mixed_precision is True and not gpus:
