@@ -340,7 +340,9 @@ def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
         return root / entry.path, False
     if offline():
         raise DownloadError(f"Cannot download {name}: downloads are switched off (UDL_OFFLINE=1).")
-    settings.download_timeout()  # a bad UDL_DOWNLOAD_TIMEOUT is reported before anything is written
+    settings.download_timeout()  # a bad UDL_DOWNLOAD_* setting is reported before anything is written
+    settings.download_min_rate()
+    settings.download_stall_seconds()
     root.mkdir(parents=True, exist_ok=True)
     with locked(root / name):
         if not force and _cached(entry):  # another process filled it while this one waited
