@@ -97,9 +97,9 @@ def test_an_unclear_offline_value_is_refused_rather_than_read_as_online(monkeypa
         settings.offline()
 
 
-def test_check_reads_all_nine(monkeypatch, isolate):
+def test_check_reads_all_eleven(monkeypatch, isolate):
     values = settings.check()
-    assert list(values) == list(settings.NAMES) and len(values) == 9
+    assert list(values) == list(settings.NAMES) and len(values) == 11
     assert values["UDL_DOWNLOAD_MIN_RATE"] == 1000 and values["UDL_DOWNLOAD_STALL_SECONDS"] == 15
     assert values["UDL_PROFILE"] == "quick" and values["UDL_CACHE_DIR"] == isolate.cache
     monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", "inf")
@@ -141,3 +141,17 @@ def test_no_other_module_reads_a_udl_variable_itself():
     readers = {p.name for p in package.glob("*.py") if p.name != "settings.py"
                and re.search(r"environ(\.get)?\s*[\[(]\s*['\"]UDL_", p.read_text())}
     assert readers == set()
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "2.5", "many", "1001"])
+def test_a_step_cap_that_is_not_a_small_whole_number_is_named(monkeypatch, raw):
+    monkeypatch.setenv("UDL_MAX_STEPS", raw)
+    with pytest.raises(SettingError, match=r"`UDL_MAX_STEPS` must be a whole number of steps from 1 to 1000") as info:
+        settings.max_steps()
+    assert repr(raw) in str(info.value)
+
+
+def test_step_cap_default_and_value(monkeypatch):
+    assert settings.max_steps() is None
+    monkeypatch.setenv("UDL_MAX_STEPS", " 3 ")
+    assert settings.max_steps() == 3

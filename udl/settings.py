@@ -18,6 +18,14 @@ variable                        meaning                                default
 ``UDL_SAVE_EXECUTED``           where nbval runs keep executed         none (``make test`` sets ``build``)
                                 notebooks (the ``udl.nbval_save``
                                 pytest plugin)
+``UDL_MAX_STEPS``               a smoke test of the notebooks: every   none (train as the notebook says)
+                                ``fit`` trains at most this many
+                                batches per epoch for at most 2
+                                epochs, and is timed (`udl.stepcap`)
+``UDL_ORIGINS``                 a JSON file that replaces download     none (the canonical origins)
+                                origins by loopback URLs, each with
+                                its SHA-256 pin (`udl.data`; tests
+                                and ``make smoke-full`` only)
 ==============================  =====================================  ===================================
 
 A bad value raises `SettingError` naming the variable, what it must be and the value received.
@@ -31,7 +39,8 @@ import os
 from pathlib import Path
 
 NAMES = ("UDL_PROFILE", "UDL_DATA_DIR", "UDL_CACHE_DIR", "UDL_OFFLINE", "UDL_DOWNLOAD_TIMEOUT",
-         "UDL_DOWNLOAD_MIN_RATE", "UDL_DOWNLOAD_STALL_SECONDS", "UDL_RESULTS_DIR", "UDL_SAVE_EXECUTED")
+         "UDL_DOWNLOAD_MIN_RATE", "UDL_DOWNLOAD_STALL_SECONDS", "UDL_RESULTS_DIR", "UDL_SAVE_EXECUTED", "UDL_MAX_STEPS",
+         "UDL_ORIGINS")
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
 DEFAULT_TIMEOUT = 20.0
@@ -39,6 +48,7 @@ MAX_TIMEOUT = 3600.0
 DEFAULT_MIN_RATE = 1000.0        # bytes per second (curl's --speed-limit)
 MAX_MIN_RATE = 1e9
 DEFAULT_STALL_SECONDS = 15.0     # the window the rate is measured over (curl's --speed-time)
+MAX_STEPS_LIMIT = 1000  # UDL_MAX_STEPS is for smoke tests: a few steps, not a training budget
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -135,10 +145,33 @@ def download_stall_seconds() -> float:
     return _positive("UDL_DOWNLOAD_STALL_SECONDS", DEFAULT_STALL_SECONDS, MAX_TIMEOUT, "seconds")
 
 
+def max_steps() -> int | None:
+    """Return the step cap of a smoke run from ``UDL_MAX_STEPS`` (a whole number 1-1000), or None when unset."""
+    raw = _raw("UDL_MAX_STEPS")
+    if not raw.strip():
+        return None
+    value = raw.strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_STEPS_LIMIT:
+        raise _bad("UDL_MAX_STEPS", f"a whole number of steps from 1 to {MAX_STEPS_LIMIT} (or unset: no cap)", raw)
+    return int(value)
+
+
+def origins() -> Path | None:
+    """Return the origins file named by ``UDL_ORIGINS`` (it must exist), or None when unset."""
+    raw = _raw("UDL_ORIGINS")
+    if not raw.strip():
+        return None
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        raise _bad("UDL_ORIGINS", "an existing JSON file of replacement origins", raw,
+                   "that path is a folder" if path.is_dir() else "no such file")
+    return path
+
+
 def check() -> dict[str, object]:
     """Validate every variable at once; return {name: value in use}."""
     readers = (profile, data_dir, cache_dir, offline, download_timeout, download_min_rate, download_stall_seconds,
-               results_dir, save_executed)
+               results_dir, save_executed, max_steps, origins)
     return {name: read() for name, read in zip(NAMES, readers)}
 
 
