@@ -35,10 +35,13 @@ def isolate(tmp_path, monkeypatch):
     monkeypatch.setenv("UDL_RESULTS_DIR", str(env.results))
     monkeypatch.delenv("UDL_DATA_DIR", raising=False)
     monkeypatch.delenv("UDL_OFFLINE", raising=False)
+    monkeypatch.delenv("UDL_MAX_STEPS", raising=False)  # a smoke run's step cap and origins never leak into tests
+    monkeypatch.delenv("UDL_ORIGINS", raising=False)
     monkeypatch.setenv("UDL_PROFILE", "quick")
     monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", str(TIMEOUT))
     if "udl.data" in sys.modules:  # the record of datasets loaded in this process is per test
         monkeypatch.setattr(sys.modules["udl.data"], "_loaded", {})
+        monkeypatch.setattr(sys.modules["udl.data"], "_origins", {})
 
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 

@@ -145,3 +145,133 @@ def test_auto_mixed_precision_on_cpu_stays_float32_without_a_note(tf, capsys, mo
     info = runtime.setup(mixed_precision="auto")
     assert len(capsys.readouterr().out.splitlines()) == 1
     assert info.mixed_precision is False and keras.mixed_precision.global_policy().name == "float32"
+
+
+# ---------------------------------------------------------------- UDL_MAX_STEPS: the smoke run's step cap
+@pytest.fixture
+def capped(tf, monkeypatch):
+    """UDL_MAX_STEPS=3 and a fresh setup(); the wrappers are removed afterwards."""
+    from udl import stepcap
+
+    monkeypatch.setenv("UDL_MAX_STEPS", "3")
+    runtime.setup(verbose=False)
+    yield stepcap
+    stepcap.uninstall()
+
+
+class _Count:
+    def __new__(cls):
+        import keras
+
+        class Count(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.train, self.test, self.epochs = 0, 0, []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epochs.append(epoch)
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.train += 1
+
+            def on_test_batch_end(self, batch, logs=None):
+                self.test += 1
+
+        return Count()
+
+
+def _tiny_model():
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _arrays(n=1000):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 4)).astype("float32"), rng.integers(0, 3, size=n)
+
+
+def test_max_steps_caps_fit_to_a_few_timed_steps_per_epoch_and_two_epochs(capped, capsys):
+    x, y = _arrays()
+    count = _Count()
+    history = _tiny_model().fit(x, y, batch_size=10, epochs=5, validation_split=0.2, callbacks=[count], verbose=0)
+    assert count.epochs == [0, 1] and len(history.history["loss"]) == 2
+    assert count.train == 2 * 3 and count.test == 2 * 3
+    (record,) = capped.records()
+    # what the uncapped fit would have run: 800 training rows in batches of 10, 200 validation rows
+    assert record["call"] == "fit" and record["epochs"] == 5
+    assert record["steps_per_epoch"] == 80 and record["validation_steps"] == 20 and record["steps_run"] == 6
+    assert record["seconds_per_step"] > 0 and record["seconds_per_validation_step"] > 0
+
+
+def test_max_steps_keeps_initial_epoch_and_counts_datasets_and_given_steps(capped, tf):
+    x, y = _arrays(640)
+    model, count = _tiny_model(), _Count()
+    model.fit(x, y, epochs=10, initial_epoch=4, callbacks=[count], verbose=0)  # a second stage of training
+    assert count.epochs == [4, 5] and count.train == 6
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)
+    model.fit(data, validation_data=data, epochs=3, verbose=0)
+    model.fit(data.repeat(), steps_per_epoch=50, epochs=1, verbose=0)
+    first, second, third = capped.records()
+    assert (first["epochs"], first["steps_per_epoch"], first["validation_steps"]) == (6, 20, 0)
+    assert (second["epochs"], second["steps_per_epoch"], second["validation_steps"]) == (3, 10, 10)
+    assert (third["epochs"], third["steps_per_epoch"], third["steps_run"]) == (1, 50, 3)
+
+
+def test_max_steps_caps_evaluate_but_not_predict(capped):
+    x, y = _arrays()
+    model, count = _tiny_model(), _Count()
+    loss, accuracy = model.evaluate(x, y, callbacks=[count], verbose=0)
+    assert count.test == 3 and 0 <= accuracy <= 1
+    assert model.predict(x, verbose=0).shape == (1000, 3)
+    (record,) = capped.records()
+    assert record["call"] == "evaluate" and record["steps_per_epoch"] == 32 and record["steps_run"] == 3
+
+
+def test_max_steps_caps_the_learning_rate_finder_at_its_ten_step_minimum(capped):
+    from udl import training
+
+    x, y = _arrays()
+    finder = training.find_learning_rate(_tiny_model(), x, y, steps=100, batch_size=10)
+    assert len(finder.raw_losses) <= 10
+    (record,) = capped.records()
+    assert record["call"] == "find_learning_rate" and record["steps_per_epoch"] == 100 and record["steps_run"] <= 10
+
+
+def test_setup_names_the_cap_and_without_it_nothing_is_wrapped(tf, monkeypatch, capsys):
+    import keras
+
+    from udl import stepcap
+
+    runtime.setup(verbose=False)
+    assert not getattr(keras.Model.fit, "_udl_capped", False)
+    x, y = _arrays(200)
+    assert len(_tiny_model().fit(x, y, epochs=3, verbose=0).history["loss"]) == 3
+    monkeypatch.setenv("UDL_MAX_STEPS", "2")
+    try:
+        info = runtime.setup()
+        assert "training capped at 2 steps per epoch, 2 epochs (UDL_MAX_STEPS)" in capsys.readouterr().out
+        assert info.max_steps == 2 and keras.Model.fit._udl_capped
+    finally:
+        stepcap.uninstall()
+    assert not getattr(keras.Model.fit, "_udl_capped", False)
+
+
+def test_a_threshold_missed_under_the_cap_is_reported_and_recorded_not_raised(capped, capsys, monkeypatch):
+    import json
+
+    from udl import results
+
+    path = results.record("99_smoke", accuracy=0.1)
+    results.require(0.1, at_least=0.9, what="test accuracy")
+    assert "not enforced: test accuracy is 0.1, below the expected 0.9" in capsys.readouterr().out
+    x, y = _arrays(100)
+    _tiny_model().fit(x, y, verbose=0)  # after record: still written into the notebook's file
+    entry = json.loads(path.read_text())
+    assert entry["step_cap"]["max_steps"] == 3 and entry["step_cap"]["unmet"] == ["test accuracy is 0.1, below the expected 0.9"]
+    assert [c["call"] for c in entry["step_cap"]["calls"]] == ["fit"]
+    monkeypatch.delenv("UDL_MAX_STEPS")
+    with pytest.raises(AssertionError, match="below the expected"):
+        results.require(0.1, at_least=0.9, what="test accuracy")

@@ -38,6 +38,7 @@ from udl.download import DownloadError, UnsafeArchiveError, extract, fetch, lock
 
 SOURCES = ("mirror", "cache", "download", "builtin")
 _loaded: dict[str, str] = {}
+_origins: dict[str, str] = {}
 
 
 @dataclass
@@ -223,6 +224,7 @@ def _atomic_npz(path: Path, **arrays) -> None:
     os.close(handle)
     try:
         np.savez(tmp, **arrays)
+        download.as_created(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -340,7 +342,9 @@ def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
         return root / entry.path, False
     if offline():
         raise DownloadError(f"Cannot download {name}: downloads are switched off (UDL_OFFLINE=1).")
-    settings.download_timeout()  # a bad UDL_DOWNLOAD_TIMEOUT is reported before anything is written
+    settings.download_timeout()  # a bad UDL_DOWNLOAD_* setting is reported before anything is written
+    settings.download_min_rate()
+    settings.download_stall_seconds()
     root.mkdir(parents=True, exist_ok=True)
     with locked(root / name):
         if not force and _cached(entry):  # another process filled it while this one waited
@@ -459,6 +463,7 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
                     setattr(ds, f"{key}_{split}", _take(raw[f"{key}_{split}"], n, seed=1 if split == "test" else 0,
                                                         series=split if entry.series else ""))
     _loaded[name] = source
+    _origins[name] = f"{source}: {origin}" + (f" (downloaded from {_fetched_from(entry)})" if source == "cache" else "")
     if verbose:
         print(ds.provenance())
     return ds
@@ -467,3 +472,16 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
 def loaded() -> dict[str, str]:
     """Return {dataset name: source} for the datasets loaded in this process."""
     return dict(_loaded)
+
+
+def origins() -> dict[str, str]:
+    """Return {dataset name: where it came from} for the datasets loaded in this process: the tier and the
+    path or URL, and for the cache the URL it was downloaded from."""
+    return dict(_origins)
+
+
+def _fetched_from(entry: Spec) -> str:
+    try:
+        return str(json.loads(_manifest(cache_dir(), entry.name).read_text())["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "an unrecorded origin"

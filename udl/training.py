@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from udl import viz
+from udl import stepcap, viz
 from udl._checks import fail, positive_int, positive_number
 
 
@@ -160,6 +161,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     steps = positive_int("steps", steps)
     if steps < 10:
         raise fail("steps", "at least 10", steps)
+    asked, steps = steps, stepcap.cap(steps, at_least=10)  # UDL_MAX_STEPS (a smoke run): fewer, timed steps
     batch_size = positive_int("batch_size", batch_size)
     window = 2 * max(1, steps // 25) + 1 if window is None else positive_int("window", window)
     if window % 2 == 0:
@@ -183,11 +185,13 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     clone = _copy_compiled(model, min_lr)
     lrs = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
     raw, avg, best, diverged = [], 0.0, math.inf, False
-    batches = _batches(x, y, batch_size, seed)
+    batches, durations = _batches(x, y, batch_size, seed), []
     for i, lr in enumerate(lrs):
         clone.optimizer.learning_rate = float(lr)
+        started = time.perf_counter()
         xb, yb = next(batches)
         loss = float(np.asarray(clone.train_on_batch(xb, yb)).reshape(-1)[0])
+        durations.append(time.perf_counter() - started)
         if not math.isfinite(loss):
             diverged = True
             break
@@ -197,6 +201,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
         if i >= 5 and avg / (1 - 0.8 ** (i + 1)) > diverge_factor * best:
             diverged = True
             break
+    stepcap.record_loop("find_learning_rate", asked, durations)
     if not raw:
         raise ValueError(f"The first batch gave a non-finite loss at `min_lr`={min_lr:g}: check the inputs and "
                          f"targets for NaN or infinite values, then try a smaller `min_lr`")
