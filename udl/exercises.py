@@ -168,11 +168,20 @@ def student_code(source: str) -> str:
     return "\n".join(replace_solutions(source.splitlines(), "python"))
 
 
+def _parse(code: str) -> ast.Module | None:
+    """Parse a cell, IPython magics (``%timeit``) turned into Python first; None when it does not parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(code))
+    except SyntaxError:
+        return None
+
+
 def blanks(code: str) -> set[str]:
     """Return the names that a student cell leaves unanswered: bound to ``...``, or functions whose body is ``...``."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return set()
     names = set()
     for node in ast.walk(tree):
@@ -197,9 +206,8 @@ def misuses(code: str, values: set[str]) -> list[str]:
     """Return what `code` does with names holding ``...`` that would raise: ``x.attr``, ``x[i]``, ``x()``,
     arithmetic, ordering comparisons and format specs (``f"{x:.2f}"``); passing ``x`` around or printing it is fine.
     """
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return []
 
     def blank(node) -> str | None:
@@ -227,9 +235,8 @@ def misuses(code: str, values: set[str]) -> list[str]:
 
 def value_blanks(code: str) -> set[str]:
     """The names a student cell binds to ``...`` (not the functions left with a ``...`` body)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return set()
     functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     return blanks(code) - functions
@@ -237,9 +244,8 @@ def value_blanks(code: str) -> set[str]:
 
 def reads(code: str) -> set[str]:
     """Return the names a test reads."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
