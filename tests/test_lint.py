@@ -181,6 +181,14 @@ CHECKED = {  # case: (rule, questions) for a notebook that breaks one rule of ch
     "checks-only-hidden": ("checks", [question(1, test=None)]),
     "checks-nothing-to-answer": ("checks", [question(1, solution=code("w_out = 28\nprint(w_out)"))]),
     "checks-first-test-passes-unanswered": ("checks", [question(1, test=code(TEST_CONFIG + "assert 28 == 28"))]),
+    "checks-test-magic": ("checks", [question(1, hidden=code("# HIDDEN\n%time assert w_out == 28"))]),
+    "checks-test-prints": ("checks", [question(1, hidden=code("# HIDDEN\nw_out == 28"))]),
+    "unanswered-runs-attribute": ("unanswered-runs", [question(1, solution=code(
+        "model = build_cnn()  # SOLUTION\nmodel.summary()"), test=code(TEST_CONFIG + "assert model is not ..."))]),
+    "unanswered-runs-format": ("unanswered-runs", [question(1, solution=code(
+        "w_out = 28  # SOLUTION\nprint(f'{w_out:.1f} pixels')"))]),
+    "unanswered-runs-later-question": ("unanswered-runs", [question(1), question(2, solution=code(
+        "h_out = 14  # SOLUTION\nprint(h_out, w_out + 1)"), test=code(TEST_CONFIG + "assert h_out is not ..."))]),
     "checks-function-body-tested": ("checks", [question(1, solution=FUNCTION, test=code(TEST_CONFIG + "assert w_out"),
                                                         hidden=None)]),
 }

@@ -71,6 +71,8 @@ def test_every_student_edition_drops_solutions_keeps_exercises_and_needs_nothing
     assert not any(notebooks.SOLUTION_TAG in c.metadata.get("tags", []) for c in student.cells)
     assert prompts(student) == prompts(nb) > 0
     assert orphans(nb) == []
+    assert "colab.research.google.com" not in student.cells[0].source  # it would open the instructor's notebook
+    assert notebooks.STUDENT_COLAB in student.cells[0].source
     questions = exercises.questions(nb)
     assert notebooks.check_cells(student) == len(questions)
     if not questions:

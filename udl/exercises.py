@@ -168,11 +168,20 @@ def student_code(source: str) -> str:
     return "\n".join(replace_solutions(source.splitlines(), "python"))
 
 
+def _parse(code: str) -> ast.Module | None:
+    """Parse a cell, IPython magics (``%timeit``) turned into Python first; None when it does not parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(code))
+    except SyntaxError:
+        return None
+
+
 def blanks(code: str) -> set[str]:
     """Return the names that a student cell leaves unanswered: bound to ``...``, or functions whose body is ``...``."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return set()
     names = set()
     for node in ast.walk(tree):
@@ -190,11 +199,53 @@ def blanks(code: str) -> set[str]:
     return names
 
 
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def misuses(code: str, values: set[str]) -> list[str]:
+    """Return what `code` does with names holding ``...`` that would raise: ``x.attr``, ``x[i]``, ``x()``,
+    arithmetic, ordering comparisons and format specs (``f"{x:.2f}"``); passing ``x`` around or printing it is fine.
+    """
+    tree = _parse(code)
+    if tree is None:
+        return []
+
+    def blank(node) -> str | None:
+        return node.id if isinstance(node, ast.Name) and node.id in values else None
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and blank(node.value):
+            found.append(f"`{ast.unparse(node)}`")
+        elif isinstance(node, ast.Subscript) and blank(node.value) and isinstance(node.ctx, ast.Load):
+            found.append(f"`{ast.unparse(node)}`")
+        elif isinstance(node, ast.Call) and blank(node.func):
+            found.append(f"`{ast.unparse(node)}`")
+        elif isinstance(node, ast.BinOp) and (blank(node.left) or blank(node.right)):
+            found.append(f"`{ast.unparse(node)}`")
+        elif isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not) and blank(node.operand):
+            found.append(f"`{ast.unparse(node)}`")
+        elif isinstance(node, ast.Compare) and any(isinstance(op, _ORDERING) for op in node.ops) \
+                and any(blank(n) for n in [node.left, *node.comparators]):
+            found.append(f"`{ast.unparse(node)}`")
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None and blank(node.value):
+            found.append(f"`{{{node.value.id}:...}}` in an f-string")
+    return found
+
+
+def value_blanks(code: str) -> set[str]:
+    """The names a student cell binds to ``...`` (not the functions left with a ``...`` body)."""
+    tree = _parse(code)
+    if tree is None:
+        return set()
+    functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return blanks(code) - functions
+
+
 def reads(code: str) -> set[str]:
     """Return the names a test reads."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    tree = _parse(code)
+    if tree is None:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 

@@ -151,6 +151,10 @@ def refresh(path: Path, data_dir: str | None = None) -> float:
     return seconds
 
 
+COLAB_LINK = re.compile(r"^\[[^\]]*\]\(https://colab\.research\.google\.com/github/[^)]*\)$", re.M)
+STUDENT_COLAB = "On Colab, open this file with *File › Upload notebook*."
+
+
 def student_edition(nb, filename: str):
     """Return the student edition of the notebook named `filename`: no solutions, hidden tests, test markers or outputs.
 
@@ -161,6 +165,8 @@ def student_edition(nb, filename: str):
     from udl import slides as layout
 
     nb = layout.clean(nb)
+    if nb.cells and nb.cells[0].cell_type == "markdown":  # the badge opens the course's notebook, not this edition
+        nb.cells[0].source = COLAB_LINK.sub(STUDENT_COLAB, nb.cells[0].source)
     if exercises.questions(nb):
         nb = exercises.assign(nb, filename)
         setup = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Setup")),

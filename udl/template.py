@@ -320,6 +320,39 @@ def _check_exercises(nb, questions):
                 yield i, "a question's solution and test cells are not tagged `solution` (otter removes them itself)"
 
 
+def _quiet_test_statement(node) -> bool:
+    """An `assert`, an assignment to `_names`, a `def _helper`, or a call of an assert-function (prints nothing)."""
+    if isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return all(isinstance(n, ast.Name) and n.id.startswith("_") for t in targets for n in ast.walk(t)
+                   if isinstance(n, ast.Name))
+    if isinstance(node, ast.FunctionDef):
+        return node.name.startswith("_")
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and "assert" in ast.unparse(node.value.func)
+
+
+def _check_unanswered_runs(nb, questions):
+    """The student edition runs top to bottom unanswered: nothing uses a name left as `...` in a way that raises."""
+    cells, values = nb.cells, set()
+    skip = {i for q in questions for i in q.tests} | {i for i, c in enumerate(cells) if _is_solution(c)}
+    solutions = {q.solution[0] for q in questions if len(q.solution) == 1}
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code" or i in skip:
+            continue
+        source = cell.source
+        if i in solutions:
+            try:
+                source = exercises.student_code(source)
+            except AssertionError:
+                continue
+            values |= exercises.value_blanks(source)
+        for use in exercises.misuses(source, values):
+            yield i, (f"unanswered, {use} would stop the student edition (a name left as `...` there): only "
+                      "print it or pass it on, or make the answer a function the student completes")
+
+
 def _check_tests(nb, questions):
     """Each question's public tests carry a hint, and the first one fails on the student's unanswered cell."""
     cells = nb.cells
@@ -335,6 +368,16 @@ def _check_tests(nb, questions):
             elif not isinstance(config.get("failure_message"), str) or not config["failure_message"].strip():
                 yield i, ("the test config needs `failure_message: <a hint that teaches>` as valid YAML "
                           "(no unquoted ': ' in it)")
+        for i in question.tests:
+            try:
+                body = ast.parse(exercises.test_body(cells[i].source))
+            except SyntaxError:
+                yield i, "a test is plain Python (otter turns it into a doctest): no IPython magics or shell lines"
+                continue
+            for node in body.body:
+                if not _quiet_test_statement(node):
+                    yield i, (f"a test holds `assert`s (and `_name = ...` helpers); `{ast.unparse(node)[:60]}` would "
+                              "print a value, and otter's doctest would fail on it even for a right answer")
         if len(question.solution) != 1:
             continue
         source = cells[question.solution[0]].source
@@ -374,6 +417,7 @@ def lint(path, url: str | None = None) -> list[Problem]:
     questions = exercises.questions(nb)
     problems += [Problem(name, i, "exercises", m) for i, m in _check_exercises(nb, questions)]
     problems += [Problem(name, i, "checks", m) for i, m in _check_tests(nb, questions)]
+    problems += [Problem(name, i, "unanswered-runs", m) for i, m in _check_unanswered_runs(nb, questions)]
     in_questions = {i for q in questions for i in q.solution + q.tests}
     total = sum(len([line for line in c.source.splitlines() if line.strip()])
                 for i, c in enumerate(cells) if c.cell_type == "code" and not _is_solution(c) and i not in in_questions)
