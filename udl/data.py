@@ -226,6 +226,7 @@ def _atomic_npz(path: Path, **arrays) -> None:
     os.close(handle)
     try:
         np.savez(tmp, **arrays)
+        download.as_created(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

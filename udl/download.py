@@ -95,6 +95,29 @@ def _clean_leftovers(path: Path) -> None:
             Path(leftover).unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def as_created(path: str | Path) -> None:
+    """Give a file or folder made by ``tempfile`` (0600 / 0700) the mode ``open``/``mkdir`` would have given it.
+
+    Moved into place, it is then as readable as anything else this process writes: with a class's shared cache
+    (umask 002, a group-owned folder), the next student can read what the first one downloaded.
+    """
+    full = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, full & ~_umask())
+
+
 def write_atomically(path: Path, text: str) -> Path:
     """Write `text` to `path` through a temporary file of this process's own, so readers never see half of it."""
     path = Path(path)
@@ -102,6 +125,7 @@ def write_atomically(path: Path, text: str) -> Path:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        as_created(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -132,6 +156,7 @@ def fetch(url: str, dest: Path, sha256: str | None, *, max_bytes: int = DEFAULT_
             with os.fdopen(handle, "wb") as out:
                 reason = _download(url, out, sha256, max_bytes, wait, progress, floor, window)
             if reason is None:
+                as_created(tmp)
                 os.replace(tmp, dest)
                 return dest
         finally:
@@ -433,6 +458,7 @@ def extract(archive: Path, dest: Path, keep=None, *, max_bytes: int = MAX_EXTRAC
                                           f"truncated or damaged.")
             if dest.is_dir() and not dest.is_symlink():
                 shutil.rmtree(dest)
+            as_created(work)
             os.replace(work, dest)
         except DAMAGED as exc:
             raise CorruptArchiveError(f"Refusing to extract {archive}: it is truncated or damaged "
