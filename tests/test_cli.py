@@ -108,7 +108,8 @@ def test_notebooks_student_edition_has_no_solutions(tmp_path, capsys):
     assert cli.main(["notebooks", "student", str(source), "--build", str(build)]) == 0
     student = nbformat.read(build / "student" / "99_tiny.ipynb", as_version=4)
     assert [c.source for c in student.cells] == ["# 99 · Tiny", "print(6 * 7)"]
-    assert capsys.readouterr().out.splitlines() == [str(build / "student" / "99_tiny.ipynb")]
+    assert capsys.readouterr().out.splitlines() == [str(build / "student" / "99_tiny.ipynb"),
+                                                    "0 check cells in 1 student editions"]
 
 
 @pytest.fixture

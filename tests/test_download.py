@@ -296,3 +296,26 @@ def test_extract_benign_zip_with_keep(tmp_path):
     assert {p for p in tree(kept) if (kept / p).is_file()} == {"pkg/a.txt", "pkg/sub/b.txt"}
     assert tree(tmp_path) - {"good.zip"} == {"full", "kept"} | {f"full/{p}" for p in tree(full)} | {
         f"kept/{p}" for p in tree(kept)}
+
+
+# ---------------------------------------------------------------- a cache shared by a class (umask 002)
+@pytest.fixture
+def class_umask():
+    old = os.umask(0o002)
+    yield
+    os.umask(old)
+
+
+def test_what_a_download_or_extraction_writes_is_readable_by_the_class_not_private_to_the_writer(
+        server, sha, tmp_path, class_umask):
+    # tempfile makes 0600 files and 0700 folders: moved into a shared cache as they were, the next student
+    # (another account in the class group) could not read what the first one downloaded (the live hub test saw it).
+    url = server.put("payload.bin", CONTENT)
+    dest = fetch(url, tmp_path / "dl" / "payload.bin", sha(CONTENT), progress=False)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o664
+    manifest = download.write_atomically(tmp_path / "dl" / "payload.manifest.json", "{}")
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o664
+    folder = extract(make_tar(tmp_path / "good.tar.gz", BENIGN), tmp_path / "out" / "dest")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o775
+    os.umask(0o077)  # a private umask stays private
+    assert stat.S_IMODE(download.write_atomically(tmp_path / "private.json", "{}").stat().st_mode) == 0o600

@@ -120,6 +120,104 @@ def test_each_rule_catches_a_notebook_that_breaks_it(tmp_path, case):
     assert str(hit).startswith(f"{STEM}.ipynb, cell {hit.cell}: {rule}: ")
 
 
+raw = nbformat.v4.new_raw_cell
+TEST_CONFIG = '""" # BEGIN TEST CONFIG\nfailure_message: Look at the padding.\n""" # END TEST CONFIG\n'
+
+
+def question(number=1, **replace):
+    """The cells of one checked exercise (an otter question); `replace` swaps a cell by its role (None drops it)."""
+    parts = {
+        "begin": raw(f"# BEGIN QUESTION\nname: q{number}\npoints: 1"),
+        "prompt": md(f"**{number}. Output size.** How wide is a 28-pixel image after a 5×5 kernel with P = 2?"),
+        "begin_solution": raw("# BEGIN SOLUTION"),
+        "solution": code("w_out = (28 - 5 + 2 * 2) // 1 + 1  # SOLUTION\nprint(w_out)"),
+        "end_solution": raw("# END SOLUTION"),
+        "begin_tests": raw("# BEGIN TESTS"),
+        "test": code(TEST_CONFIG + "assert w_out is not ...\nassert w_out == 28"),
+        "hidden": code("# HIDDEN\nassert isinstance(w_out, int)"),
+        "end_tests": raw("# END TESTS"),
+        "end_question": raw("# END QUESTION"),
+    }
+    parts.update(replace)
+    return [c for c in parts.values() if c is not None]
+
+
+def write_checked(tmp_path, questions=None, after=(), **replace):
+    """A notebook whose exercises are checked: `questions` (lists of cells) after '## Exercises'."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells(exercises=md("## Exercises"), solution=None, **replace)
+    for cells_of_one in questions if questions is not None else [question(1), question(2)]:
+        nb.cells += cells_of_one
+    nb.cells += list(after)
+    path = tmp_path / f"{STEM}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_notebook_with_checked_exercises_passes(tmp_path, monkeypatch):
+    monkeypatch.setattr(template, "MIN_CHECKED", 2)
+    discussion = md("The answer is 28: 'same' padding.")
+    discussion.metadata["tags"] = ["solution"]
+    assert template.lint(write_checked(tmp_path, after=[discussion]), url=URL) == []
+
+
+FUNCTION = code('def double(x):\n    """Return 2x."""\n    # BEGIN SOLUTION NO PROMPT\n    return 2 * x\n    # END SOLUTION\n'
+                '    """ # BEGIN PROMPT\n    ...\n    """ # END PROMPT')
+CHECKED = {  # case: (rule, questions) for a notebook that breaks one rule of checked exercises
+    "question-name": ("exercises", [question(1), question(2, begin=raw("# BEGIN QUESTION\nname: q3\npoints: 1"))]),
+    "question-prompt-number": ("exercises", [question(1, prompt=md("**2. Size.** How wide?"))]),
+    "question-no-prompt": ("exercises", [question(1, prompt=None)]),
+    "question-no-end-solution": ("exercises", [question(1, end_solution=None)]),
+    "question-two-solution-cells": ("exercises", [question(1, end_solution=code("print(1)"))]),
+    "question-no-tests": ("exercises", [question(1, test=None, hidden=None)]),
+    "question-no-end": ("exercises", [question(1, end_question=None)]),
+    "question-test-tagged-solution": ("exercises", [question(1, hidden=code("# HIDDEN\nassert w_out > 0",
+                                                                            metadata={"tags": ["solution"]}))]),
+    "exercise-not-a-question": ("exercises", [question(1), [md("**2. More.** Train longer.")]]),
+    "raw-outside-a-question": ("exercises", [question(1), [raw("just a note")]]),
+    "checks-no-hint": ("checks", [question(1, test=code("assert w_out is not ...\nassert w_out == 28"))]),
+    "checks-hint-not-yaml": ("checks", [question(1, test=code(TEST_CONFIG.replace("Look at", "Look: at") +
+                                                               "assert w_out is not ..."))]),
+    "checks-only-hidden": ("checks", [question(1, test=None)]),
+    "checks-nothing-to-answer": ("checks", [question(1, solution=code("w_out = 28\nprint(w_out)"))]),
+    "checks-first-test-passes-unanswered": ("checks", [question(1, test=code(TEST_CONFIG + "assert 28 == 28"))]),
+    "checks-test-magic": ("checks", [question(1, hidden=code("# HIDDEN\n%time assert w_out == 28"))]),
+    "checks-test-prints": ("checks", [question(1, hidden=code("# HIDDEN\nw_out == 28"))]),
+    "unanswered-runs-attribute": ("unanswered-runs", [question(1, solution=code(
+        "model = build_cnn()  # SOLUTION\nmodel.summary()"), test=code(TEST_CONFIG + "assert model is not ..."))]),
+    "unanswered-runs-format": ("unanswered-runs", [question(1, solution=code(
+        "w_out = 28  # SOLUTION\nprint(f'{w_out:.1f} pixels')"))]),
+    "unanswered-runs-later-question": ("unanswered-runs", [question(1), question(2, solution=code(
+        "h_out = 14  # SOLUTION\nprint(h_out, w_out + 1)"), test=code(TEST_CONFIG + "assert h_out is not ..."))]),
+    "checks-function-body-tested": ("checks", [question(1, solution=FUNCTION, test=code(TEST_CONFIG + "assert w_out"),
+                                                        hidden=None)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHECKED))
+def test_each_exercise_rule_catches_a_notebook_that_breaks_it(tmp_path, case):
+    rule, questions = CHECKED[case]
+    path = write_checked(tmp_path, questions)
+    problems = template.lint(path, url=URL)
+    assert [p.rule for p in problems] and {p.rule for p in problems} == {rule}, \
+        f"{case}: expected only rule {rule!r}; got {[str(p) for p in problems]}"
+
+
+def test_a_function_exercise_whose_first_test_calls_it_passes(tmp_path):
+    fixed = question(1, solution=FUNCTION, test=code(TEST_CONFIG + "assert double(2) == 4"), hidden=None)
+    assert template.lint(write_checked(tmp_path, [fixed]), url=URL) == []
+
+
+def test_the_minimum_of_checked_exercises_applies_once_switched_on(tmp_path, monkeypatch):
+    one = write_checked(tmp_path, [question(1)])
+    assert template.lint(one, url=URL) == []  # MIN_CHECKED is 0 while notebooks are being converted
+    monkeypatch.setattr(template, "MIN_CHECKED", 2)
+    (problem,) = template.lint(one, url=URL)
+    assert problem.rule == "exercises" and "at least 2 checked exercises" in problem.message
+    legacy = write(tmp_path)  # prompt + `solution` cell, no question: accepted only while MIN_CHECKED is 0
+    assert "found none" in " ".join(p.message for p in template.lint(legacy, url=URL))
+
+
 def test_a_problem_names_the_cell_that_breaks_the_rule(tmp_path):
     path = write(tmp_path, record=code('results.record("other", test_accuracy=0.9)'))
     (problem,) = template.lint(path, url=URL)
@@ -163,8 +261,9 @@ def test_repository_url_missing_is_a_clear_error(tmp_path):
         template.repository_url(tmp_path / "pyproject.toml")
 
 
-def run_install_cell(monkeypatch, colab: bool, installed: bool):
-    """Execute the install cell with Colab present or not and udl installed or not; return pip's calls."""
+def run_install_cell(monkeypatch, colab: bool, installed: bool, missing: str = "udl"):
+    """Execute the install cell with Colab present or not and `missing` (udl or otter) installed or not; return
+    pip's calls."""
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
     if colab:
@@ -174,7 +273,7 @@ def run_install_cell(monkeypatch, colab: bool, installed: bool):
     import importlib.util
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: (real(name, *a) if installed else None) if name == "udl" else real(name, *a))
+                        lambda name, *a: (None if name == missing and not installed else real(name, *a)))
     exec(template.install_cell(URL), {})
     return calls
 
@@ -184,11 +283,13 @@ def test_install_cell_does_nothing_outside_colab(monkeypatch):
     assert run_install_cell(monkeypatch, colab=False, installed=True) == []
 
 
-def test_install_cell_installs_on_colab_only_when_udl_is_missing(monkeypatch):
+def test_install_cell_installs_udl_and_otter_on_colab_only_when_one_is_missing(monkeypatch):
     assert run_install_cell(monkeypatch, colab=True, installed=True) == []
     (call,) = run_install_cell(monkeypatch, colab=True, installed=False)
-    assert call[1:5] == ["-m", "pip", "install", "-q"] and call[5] == f"udl @ git+{URL}"
+    assert call[1:5] == ["-m", "pip", "install", "-q"] and call[5:] == ["otter-grader", f"udl @ git+{URL}"]
     assert not any("tensorflow" in part for part in call)  # Colab's TensorFlow build is never touched
+    (call,) = run_install_cell(monkeypatch, colab=True, installed=False, missing="otter")
+    assert call[5:] == ["otter-grader", f"udl @ git+{URL}"]
 
 
 def test_cli_lint_exits_1_and_lists_problems(tmp_path, capsys):

@@ -94,7 +94,7 @@ def test_strip_keeps_only_the_checked_cells_stdout(executed):
 
 def test_student_edition_drops_solutions_and_outputs_without_touching_the_original(executed):
     _, nb, _, _ = executed
-    student = notebooks.student_edition(nb)
+    student = notebooks.student_edition(nb, "99_tiny.ipynb")
     # The test marker is dropped: students see the code, not what the test suite compares.
     assert [c.source for c in student.cells if c.cell_type == "code"] == [CHECKED.split("\n", 1)[1], ORDINARY]
     assert [c.cell_type for c in student.cells] == ["markdown", "code", "code", "markdown"]

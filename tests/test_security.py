@@ -168,14 +168,15 @@ def test_a_damaged_zip_is_a_corrupt_archive(tmp_path):
 
 
 # ---------------------------------------------------------------- downloads: deadline, unpinned, leftovers
-def test_a_slow_drip_server_hits_the_total_deadline(server, tmp_path, monkeypatch):
-    monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", "0.5")  # each byte arrives well within it
+def test_a_slow_drip_server_is_stopped_by_the_rate_floor(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", "0.5")  # each byte arrives well within it (20 bytes a second)
+    monkeypatch.setenv("UDL_DOWNLOAD_STALL_SECONDS", "1")  # 1,000 B/s over 1 s (tests/test_slow_downloads.py: more)
     url = server.put("slow.bin", bytes(2000), route="drip")
     dest = tmp_path / "dl" / "slow.bin"
     start = time.perf_counter()
-    with pytest.raises(DownloadError, match=r"longer than its deadline of 0\.5 s .*UDL_DOWNLOAD_TIMEOUT \+ size"):
+    with pytest.raises(DownloadError, match=r"too slow: \d+ B/s over the last 1 s, below the limit of 1,000 B/s"):
         fetch(url, dest, None, max_bytes=2000, progress=False)
-    assert time.perf_counter() - start < 2.5 and tree(dest.parent) == set()
+    assert time.perf_counter() - start < 1 + 3 and tree(dest.parent) == set()
 
 
 def test_an_unpinned_download_is_never_reused(server, tmp_path):

@@ -25,6 +25,35 @@ def test_windows_pair_each_window_with_the_target_horizon_steps_after_its_end():
     assert x.shape == (6, 3, 1) and y[0] == 4 and y[-1] == 9  # the last target is the last step
 
 
+def test_seasonal_naive_reads_exactly_lag_steps_before_the_target():
+    t = np.arange(200.0)  # each value is its own time step, so the forecast must be the target minus the lag
+    x, y = series.windows(np.stack([-t, t], axis=1), t, length=72, horizon=6)
+    for lag in (6, 24, 48, 77):
+        np.testing.assert_array_equal(series.seasonal_naive(x, lag=lag, horizon=6, column=1), y - lag)
+    assert series.seasonal_index(72, horizon=6, lag=24) == 53  # not 72 + 6 - 24 = 54 (that is 23 steps before)
+    np.testing.assert_array_equal(series.seasonal_naive(x[:, :, 1], lag=6, horizon=6), x[:, -1, 1])  # the last value
+
+
+def test_seasonal_naive_is_exact_on_a_purely_daily_cycle():
+    hours = np.arange(24 * 20)
+    cycle = np.sin(2 * np.pi * hours / 24) + 0.1 * (hours % 24 == 5)  # period 24 h, nothing else
+    x, y = series.windows(cycle, cycle, length=72, horizon=6)
+    assert np.abs(series.seasonal_naive(x, lag=24, horizon=6) - y).max() < 1e-6
+    assert np.abs(series.seasonal_naive(x, lag=23, horizon=6) - y).mean() > 0.1  # an hour off is visibly worse
+
+
+def test_notebook_09_baselines_use_the_day_before_the_target():
+    """Its naive forecast and both models' residual read 24 h before the target, through series.seasonal_*."""
+    import nbformat
+    from pathlib import Path
+
+    notebook = nbformat.read(Path(__file__).parents[1] / "notebooks" / "09_time_series.ipynb", as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "HORIZON - 24" not in code and "HORIZON-24" not in code  # 23 h before the target: the bug of issue 20
+    assert "series.seasonal_naive(x_test, lag=24, horizon=HORIZON" in code
+    assert "series.seasonal_index(WINDOW, HORIZON, lag=24)" in code
+
+
 @pytest.mark.parametrize("kind", ["short", "long"])
 def test_toy_tasks_are_balanced_and_deterministic(kind):
     x, y = series.toy_task(kind, n=400, length=60, seed=3)
@@ -56,6 +85,10 @@ def test_short_task_a_local_detector_solves_it():
     (lambda: series.windows(np.zeros(10), np.zeros(10), 3, 1, stride=1.5), "`stride` must be a positive integer"),
     (lambda: series.windows([1.0, np.nan, 3.0, 4.0], np.zeros(4), 2, 1), "without NaN"),
     (lambda: series.windows(np.zeros((2, 2, 2)), np.zeros(2), 1, 1), "with 1 or 2 dimensions"),
+    (lambda: series.seasonal_naive(np.zeros((4, 10)), lag=5, horizon=6), "`lag` must be between the horizon"),
+    (lambda: series.seasonal_naive(np.zeros((4, 10)), lag=16, horizon=6), "`lag` must be between the horizon"),
+    (lambda: series.seasonal_naive(np.zeros((4, 10, 2)), lag=6, horizon=6, column=2), "`column` must be an integer"),
+    (lambda: series.seasonal_naive(np.zeros(10), lag=6, horizon=6), "`x` must be a non-empty numeric array"),
     (lambda: series.toy_task("medium", 10), "`kind` must be one of 'short', 'long'"),
     (lambda: series.toy_task("long", 10, length=10), "`length` must be at least 20"),
     (lambda: series.toy_task("long", 0), "`n` must be a positive integer"),

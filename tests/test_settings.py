@@ -23,6 +23,45 @@ def test_timeout_default_and_override(monkeypatch):
     assert settings.download_timeout() == 7.5 and math.isfinite(settings.download_timeout())
 
 
+SPEED = [("UDL_DOWNLOAD_MIN_RATE", settings.download_min_rate, "a number of bytes per second", 1000,
+          "1,000,000,000"),
+         ("UDL_DOWNLOAD_STALL_SECONDS", settings.download_stall_seconds, "a number of seconds", 15, "3600")]
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e300", "0", "-3", "slow", "2e9", "3601", "1 kB"])
+@pytest.mark.parametrize("name,reader,expected,default,most", SPEED, ids=["min_rate", "stall_seconds"])
+def test_a_rate_floor_or_window_that_is_not_a_usable_number_is_named(monkeypatch, raw, name, reader, expected,
+                                                                     default, most):
+    monkeypatch.setenv(name, raw)
+    if raw == "3601" and name == "UDL_DOWNLOAD_MIN_RATE":  # a usable rate (the cap is 1e9 bytes per second)
+        assert reader() == 3601
+        return
+    with pytest.raises(SettingError, match=f"`{name}` must be {expected} greater than 0 and at most {most}; "
+                                           f"received: '{raw}'"):
+        reader()
+
+
+@pytest.mark.parametrize("name,reader,expected,default,most", SPEED, ids=["min_rate", "stall_seconds"])
+def test_rate_floor_and_window_default_and_override(monkeypatch, name, reader, expected, default, most):
+    monkeypatch.delenv(name, raising=False)
+    assert reader() == default
+    monkeypatch.setenv(name, " 2.5 ")
+    assert reader() == 2.5
+    assert (download.min_rate if "RATE" in name else download.stall_seconds)() == 2.5  # download asks settings
+
+
+@pytest.mark.parametrize("name", ["UDL_DOWNLOAD_MIN_RATE", "UDL_DOWNLOAD_STALL_SECONDS"])
+def test_fetch_and_load_with_a_bad_floor_say_so_before_any_request(monkeypatch, tmp_path, name, server, sha):
+    monkeypatch.setenv(name, "nan")
+    url = server.put("mnist.npz", b"x")
+    with pytest.raises(SettingError, match=f"`{name}` must be"):
+        download.fetch(url, tmp_path / "dl" / "mnist.npz", None, progress=False)
+    monkeypatch.setitem(data.URLS, "mnist", url)
+    with pytest.raises(SettingError, match=f"`{name}` must be"):
+        data.load("mnist")
+    assert server.count() == 0 and not (tmp_path / "dl").exists()
+
+
 @pytest.mark.parametrize("name,reader", [("UDL_CACHE_DIR", settings.cache_dir),
                                          ("UDL_RESULTS_DIR", settings.results_dir),
                                          ("UDL_DATA_DIR", settings.data_dir)])
@@ -58,9 +97,10 @@ def test_an_unclear_offline_value_is_refused_rather_than_read_as_online(monkeypa
         settings.offline()
 
 
-def test_check_reads_all_six(monkeypatch, isolate):
+def test_check_reads_all_eleven(monkeypatch, isolate):
     values = settings.check()
-    assert list(values) == list(settings.NAMES) and len(values) == 9
+    assert list(values) == list(settings.NAMES) and len(values) == 11
+    assert values["UDL_DOWNLOAD_MIN_RATE"] == 1000 and values["UDL_DOWNLOAD_STALL_SECONDS"] == 15
     assert values["UDL_PROFILE"] == "quick" and values["UDL_CACHE_DIR"] == isolate.cache
     monkeypatch.setenv("UDL_DOWNLOAD_TIMEOUT", "inf")
     with pytest.raises(SettingError, match="UDL_DOWNLOAD_TIMEOUT"):

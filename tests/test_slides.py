@@ -100,6 +100,18 @@ def test_notes_solutions_install_cells_and_stderr():
     assert [o.name for o in deck.cells[1].outputs] == ["stdout"]
 
 
+def test_exercise_answers_tests_and_markers_are_left_out_and_the_prompt_stays():
+    raw = nbformat.v4.new_raw_cell
+    exercise = [md("## Exercises"), raw("# BEGIN QUESTION\nname: q1"), md("**1. Size.** How wide?"),
+                raw("# BEGIN SOLUTION"), code("w = 28  # SOLUTION"), raw("# END SOLUTION"), raw("# BEGIN TESTS"),
+                code('""" # BEGIN TEST CONFIG\nfailure_message: hint\n""" # END TEST CONFIG\nassert w == 28'),
+                raw("# END TESTS"), raw("# END QUESTION")]
+    deck = slides.deck(notebook(md("# T"), *exercise))
+    assert kinds(deck) == [("slide", "# T"), ("slide", "## Exercises"), ("-", "**1. Size.** How wid")]
+    page = slides.without_answers(notebook(md("# T"), *exercise))
+    assert [c.source for c in page.cells] == ["# T", "## Exercises", "**1. Size.** How wide?"]
+
+
 @pytest.mark.parametrize("lines, at_least, at_most", [(1, 40, 120), (10, 250, 400), (200, slides.CODE_MAX, 400)])
 def test_code_height_grows_with_lines_up_to_the_css_cap(lines, at_least, at_most):
     assert at_least <= slides.height(code("\n".join(["x = 1"] * lines))) <= at_most

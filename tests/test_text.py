@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from udl import text  # noqa: E402
 
@@ -27,6 +28,19 @@ def test_vectorizer_and_its_table(vectorizer):
     small = text.vectorizer(TEXTS, max_tokens=4)
     assert small.get_vocabulary() == ["", "[UNK]", "a", "good"]
     assert text.sequences(small, ["a bad film"], 3).tolist() == [[2, 1, 1]]  # rare words become [UNK]
+
+
+def test_markup_is_stripped_before_counting_words():
+    """IMDB's reviews hold <br /> tags: they must not become the words "br" or "filmbr" (issue 20)."""
+    review = "A great film.<br /><br />I loved it, <i>truly</i> &amp; deeply."
+    v = text.vectorizer([review, "another great film"], max_tokens=30)
+    vocabulary = v.get_vocabulary()
+    assert "br" not in vocabulary and "filmbr" not in vocabulary and "amp" not in vocabulary
+    assert {"film", "i", "truly", "deeply", "great"} <= set(vocabulary)
+    words = [vocabulary[i] for i in text.sequences(v, [review], 20, keep="start")[0] if i]
+    assert words == ["a", "great", "film", "i", "loved", "it", "truly", "deeply"]
+    assert text.standardize(tf.constant(["Don't <b>STOP</b>!"])).numpy()[0].split() == [b"dont", b"stop"]
+    assert text.strip_markup("Great.<br /><br />Loved it &amp; more").split() == ["great.", "loved", "it", "more"]
 
 
 def test_sequences_keep_the_end_or_the_start_and_pad_after(vectorizer):
@@ -74,6 +88,7 @@ def test_plot_embeddings_labels_the_words(method):
 @pytest.mark.parametrize("call, error, message", [
     (lambda v: text.vectorizer("one string"), TypeError, "`texts` must be a non-empty list of strings"),
     (lambda v: text.vectorizer([]), TypeError, "`texts` must be"),
+    (lambda v: text.strip_markup(None), TypeError, "`review` must be a string"),
     (lambda v: text.vectorizer([1, 2]), TypeError, "`texts` must be"),
     (lambda v: text.vectorizer(TEXTS, max_tokens=2), ValueError, "`max_tokens` must be at least 3"),
     (lambda v: text.vocabulary_table("not a layer"), TypeError, "`vectorizer` must be a keras.layers.TextVectorization"),

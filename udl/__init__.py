@@ -15,6 +15,7 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 - ``audio``    read and pad/trim waveforms, waveform and spectrogram plots on real axes, players
 - ``video``    moving-digit clips whose label needs frame order; frame strips and animations
 - ``generative`` what notebooks 12-14 share: fixed-noise sample grids, the classifier score, temperature, bits per character
+- ``exercises`` self-check exercises on otter-grader: questions, student editions (otter assign), ``grader``
 - ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
 - ``slides``   the reveal.js deck layout: sub-slides, fragments, speaker notes, local assets
 - ``site``     the course site: an index of the notebooks with their pages, decks and metrics

@@ -5,7 +5,7 @@
     udl data verify [NAME...]          check cached datasets against the hashes recorded at fetch time
     udl notebooks run [NB...]          execute notebooks into build/ (HTML too) and print the results table
     udl notebooks refresh NB...        re-run in the quick profile and keep only the outputs nbval checks
-    udl notebooks student [NB...]      write build/student/ without the cells tagged 'solution'
+    udl notebooks student [NB...]      write build/student/: the otter-grader student editions
     udl notebooks slides [NB...]       write reveal.js slides of the executed notebooks to build/slides/
     udl notebooks site [NB...]         write the course site (index, pages, slides, student editions) into build/
     udl notebooks lint [NB...]         check notebooks against the template in CONTRIBUTING.md
@@ -117,11 +117,17 @@ def _write_each(args, folder: str, make) -> int:
 def cmd_notebooks_student(args) -> int:
     import nbformat
 
+    checks = []
+
     def make(nb, folder, path):
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebooks.student_edition(nb), folder / path.name)
+        student = notebooks.student_edition(nb, path.name)
+        checks.append(notebooks.check_cells(student))
+        nbformat.write(student, folder / path.name)
         return folder / path.name
-    return _write_each(args, "student", make)
+    _write_each(args, "student", make)
+    print(f"{sum(checks)} check cells in {len(checks)} student editions")
+    return 0
 
 
 def _executed(path: Path, build: Path):
@@ -212,7 +218,7 @@ def parser() -> argparse.ArgumentParser:
     nbs = groups.add_parser("notebooks", help="execute and render notebooks").add_subparsers(dest="command", required=True)
     for name, func, text in (("run", cmd_notebooks_run, "execute into build/ and print the results table"),
                              ("refresh", cmd_notebooks_refresh, "re-run quick and keep only checked outputs"),
-                             ("student", cmd_notebooks_student, "student edition without solutions"),
+                             ("student", cmd_notebooks_student, "otter-grader student editions: no solutions, check cells"),
                              ("slides", cmd_notebooks_slides, "reveal.js slides"),
                              ("site", cmd_notebooks_site, "the course site in build/"),
                              ("lint", cmd_notebooks_lint, "check notebooks against the template"),

@@ -56,6 +56,8 @@ class Dataset:
     y_test: Any = None
     speakers_train: Any = None
     speakers_test: Any = None
+    takes_train: Any = None                           # recordings: which take (repetition) of the word each is
+    takes_test: Any = None
     sample_rate: int | None = None
     text: str | None = None
     columns: list[str] = field(default_factory=list)  # a time series: the name of each column of x
@@ -294,6 +296,7 @@ def _atomic_npz(path: Path, **arrays) -> None:
     os.close(handle)
     try:
         np.savez(tmp, **arrays)
+        download.as_created(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -413,7 +416,9 @@ def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
         return root / entry.path, False
     if offline():
         raise DownloadError(f"Cannot download {name}: downloads are switched off (UDL_OFFLINE=1).")
-    settings.download_timeout()  # a bad UDL_DOWNLOAD_TIMEOUT is reported before anything is written
+    settings.download_timeout()  # a bad UDL_DOWNLOAD_* setting is reported before anything is written
+    settings.download_min_rate()
+    settings.download_stall_seconds()
     root.mkdir(parents=True, exist_ok=True)
     with locked(root / name):
         if not force and _cached(entry):  # another process filled it while this one waited
@@ -527,7 +532,7 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
         ds.text = raw["text"][:n_train] if n_train else raw["text"]
     else:
         for split, n in (("train", n_train), ("test", n_test)):
-            for key in ("x", "y", "speakers", "time"):
+            for key in ("x", "y", "speakers", "takes", "time"):
                 if f"{key}_{split}" in raw:
                     setattr(ds, f"{key}_{split}", _take(raw[f"{key}_{split}"], n, seed=1 if split == "test" else 0,
                                                         series=split if entry.series else ""))

@@ -2,6 +2,8 @@
 
 A download streams into a temporary file of this process's own beside the destination and is renamed into
 place only when it is complete, within its size cap and deadline, and (when pinned) its SHA-256 matched.
+A transfer that brings fewer than ``UDL_DOWNLOAD_MIN_RATE`` bytes per second over any
+``UDL_DOWNLOAD_STALL_SECONDS`` window is aborted, as curl's ``--speed-limit``/``--speed-time`` do.
 Archives are extracted by udl itself (not by `tarfile`'s filters, which Python 3.11.0-3.11.3 lack) into a
 temporary folder renamed into place at the end: every member is checked before it is written, and a member
 whose path, through links already extracted, would leave the destination is refused, as are device files,
@@ -12,6 +14,7 @@ SECURITY.md states these guarantees and how they are tested.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import glob
 import gzip
@@ -31,7 +34,6 @@ from udl import settings
 
 DEFAULT_TIMEOUT = settings.DEFAULT_TIMEOUT
 DEFAULT_MAX_BYTES = 1 << 30      # the largest download accepted unless the caller allows more
-MIN_RATE = 50_000                # bytes per second: a download may take timeout + size / MIN_RATE in all
 MAX_EXTRACTED_BYTES = 1 << 30    # the most an archive may expand to (all members, kept or not)
 MAX_MEMBERS = 250_000
 MAX_NAME_BYTES = 255             # per path component, as on common file systems
@@ -40,8 +42,13 @@ LOCK_TIMEOUT = 2 * 3600.0
 CHUNK = 1 << 16
 ADVICE = ("Check the network, or use a mirror folder (set UDL_DATA_DIR, see data/README.md); "
           "with neither, udl falls back to its built-in samples.")
+SLOW_ADVICE = ("Instead, on this network: use a mirror folder (set UDL_DATA_DIR to a copy of a cache that "
+               "`udl data fetch` filled on another machine, see data/README.md), or set UDL_OFFLINE=1 to use "
+               "the built-in samples without waiting.")
 
 timeout = settings.download_timeout  # seconds a download may wait for data (UDL_DOWNLOAD_TIMEOUT)
+min_rate = settings.download_min_rate  # bytes/s a transfer must keep up (UDL_DOWNLOAD_MIN_RATE) ...
+stall_seconds = settings.download_stall_seconds  # ... over every window of this many seconds
 
 
 class DownloadError(RuntimeError):
@@ -88,6 +95,29 @@ def _clean_leftovers(path: Path) -> None:
             Path(leftover).unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def as_created(path: str | Path) -> None:
+    """Give a file or folder made by ``tempfile`` (0600 / 0700) the mode ``open``/``mkdir`` would have given it.
+
+    Moved into place, it is then as readable as anything else this process writes: with a class's shared cache
+    (umask 002, a group-owned folder), the next student can read what the first one downloaded.
+    """
+    full = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, full & ~_umask())
+
+
 def write_atomically(path: Path, text: str) -> Path:
     """Write `text` to `path` through a temporary file of this process's own, so readers never see half of it."""
     path = Path(path)
@@ -95,6 +125,7 @@ def write_atomically(path: Path, text: str) -> Path:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        as_created(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -107,11 +138,14 @@ def fetch(url: str, dest: Path, sha256: str | None, *, max_bytes: int = DEFAULT_
     """Download `url` to `dest` (atomically), verify its SHA-256 when given, and return `dest`.
 
     An existing `dest` whose pinned hash matches is reused without a download; an unpinned one is always
-    downloaded again. More than `max_bytes`, or a transfer slower than ``timeout() + max_bytes / MIN_RATE``
-    seconds in all, is refused. Raises DownloadError with the reason and what to do instead.
+    downloaded again. Refused: more than `max_bytes`; a read that waits over ``timeout()`` seconds; fewer than
+    ``min_rate()`` bytes per second over any ``stall_seconds()`` window (no bytes at all for that long included);
+    more than ``timeout() + stall_seconds() + size / min_rate()`` seconds in all, where size is the announced
+    Content-Length (at most `max_bytes`), else `max_bytes`. Raises DownloadError with the reason and what to do
+    instead (the message is one line).
     """
     dest = Path(dest)
-    wait = timeout()  # a bad UDL_DOWNLOAD_TIMEOUT is reported before anything happens
+    wait, floor, window = timeout(), min_rate(), stall_seconds()  # bad settings are reported before anything happens
     dest.parent.mkdir(parents=True, exist_ok=True)
     with locked(dest):
         _clean_leftovers(dest)
@@ -120,25 +154,72 @@ def fetch(url: str, dest: Path, sha256: str | None, *, max_bytes: int = DEFAULT_
         handle, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         try:
             with os.fdopen(handle, "wb") as out:
-                reason = _download(url, out, sha256, max_bytes, wait, progress)
+                reason = _download(url, out, sha256, max_bytes, wait, progress, floor, window)
             if reason is None:
+                as_created(tmp)
                 os.replace(tmp, dest)
                 return dest
         finally:
             Path(tmp).unlink(missing_ok=True)
-    error = DownloadError(f"Could not download {url}: {reason}. Nothing was saved. {ADVICE}")
-    error.reason = reason
+    advice = SLOW_ADVICE if isinstance(reason, _TooSlow) else ADVICE
+    error = DownloadError(f"Could not download {url}: {reason}. Nothing was saved. {advice}")
+    error.reason = str(reason)
     raise error
 
 
-def _download(url: str, out, sha256: str | None, max_bytes: int, wait: float, progress: bool) -> str | None:
+class _TooSlow(str):
+    """The reason a download failed, when the network was too slow (the advice then says what to do instead)."""
+
+
+class _Meter:
+    """The bytes that arrived over the last `window` seconds of a body (curl's --speed-limit / --speed-time)."""
+
+    def __init__(self, floor: float, window: float):
+        self.floor, self.window = floor, window
+        self.start = time.monotonic()
+        self.marks = collections.deque([(self.start, 0)])  # (time, bytes received by then), thinned to window/100
+
+    def too_slow(self, received: int, size: int | None) -> _TooSlow | None:
+        """Return the reason to abort when fewer than floor x window bytes arrived in the last window, else None."""
+        now = time.monotonic()
+        if now - self.marks[-1][0] >= self.window / 100:
+            self.marks.append((now, received))
+        while len(self.marks) > 1 and self.marks[1][0] <= now - self.window:
+            self.marks.popleft()
+        if now - self.start < self.window:
+            return None
+        seen = received - self.marks[0][1]  # arrived after a mark at least `window` seconds old
+        return self.reason(seen, received, size) if seen < self.floor * self.window else None
+
+    def reason(self, seen: int, received: int, size: int | None) -> _TooSlow:
+        of = f" of {size:,}" if size is not None else ""
+        return _TooSlow(f"the transfer was too slow: {_rate(seen / self.window)} B/s over the last {self.window:g} s, "
+                        f"below the limit of {self.floor:,g} B/s (UDL_DOWNLOAD_MIN_RATE over "
+                        f"UDL_DOWNLOAD_STALL_SECONDS); {received:,}{of} bytes had arrived")
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _body_timeout(answer, seconds: float) -> None:
+    """Let each read of the body wait at most `seconds` (the headers had the whole per-read timeout)."""
+    sock = getattr(getattr(answer.raw, "connection", None), "sock", None)
+    if sock is None:  # a connection that closes after this response has handed its socket to the response
+        reader = getattr(getattr(answer.raw, "_fp", None), "fp", None)  # http.client's buffered socket file
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
+
+
+def _download(url: str, out, sha256: str | None, max_bytes: int, wait: float, progress: bool,
+              floor: float, window: float) -> str | None:
     """Stream `url` into `out`; return None when it arrived whole, else the reason it did not."""
     import requests
     import urllib3
     from tqdm.auto import tqdm
 
-    deadline = wait + max_bytes / MIN_RATE
-    start, received, digest = time.monotonic(), 0, hashlib.sha256()
+    start, received, digest, meter, size = time.monotonic(), 0, hashlib.sha256(), None, None
     try:
         with requests.get(url, stream=True, timeout=(wait, wait), headers={"Accept-Encoding": "identity"}) as answer:
             answer.raise_for_status()
@@ -146,21 +227,30 @@ def _download(url: str, out, sha256: str | None, max_bytes: int, wait: float, pr
             size = int(declared) if declared.isdigit() else None
             if size is not None and size > max_bytes:
                 return f"the server announced {size:,} bytes, more than the {max_bytes:,} this file may have"
+            # what a transfer that keeps above the floor needs at most; without a Content-Length, for the cap
+            deadline = wait + window + (max_bytes if size is None else size) / floor
+            meter = _Meter(floor, window)
+            _body_timeout(answer, min(wait, window))  # silence for a whole window is below any floor
             with tqdm(total=size, unit="B", unit_scale=True, disable=not progress, leave=False) as bar:
                 while chunk := answer.raw.read1(CHUNK):
                     received += len(chunk)
                     if received > max_bytes:
                         return f"more than {max_bytes:,} bytes arrived, the most this file may have"
+                    if slow := meter.too_slow(received, size):
+                        return slow
                     if time.monotonic() - start > deadline:
-                        return (f"the transfer took longer than its deadline of {deadline:.1f} s ({received:,} bytes "
-                                f"arrived; udl allows UDL_DOWNLOAD_TIMEOUT + size at {MIN_RATE / 1000:g} kB/s)")
+                        return _TooSlow(f"the transfer took longer than its deadline of {deadline:.1f} s "
+                                        f"({received:,} bytes arrived; udl allows UDL_DOWNLOAD_TIMEOUT + "
+                                        f"UDL_DOWNLOAD_STALL_SECONDS + size at UDL_DOWNLOAD_MIN_RATE)")
                     digest.update(chunk)
                     out.write(chunk)
                     bar.update(len(chunk))
             if size is not None and received != size:
                 return f"the connection broke off before the whole file arrived ({received:,} of {size:,} bytes)"
     except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as exc:
-        return f"no answer within {wait:g} s ({type(exc).__name__})"
+        if meter is not None and window <= wait:  # the body fell silent for a whole window: 0 B/s over it
+            return meter.reason(0, received, size)
+        return _TooSlow(f"no answer within {wait:g} s ({type(exc).__name__})")
     except requests.exceptions.HTTPError as exc:
         return f"HTTP error {exc.response.status_code if exc.response is not None else ''}".strip()
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
@@ -168,7 +258,7 @@ def _download(url: str, out, sha256: str | None, max_bytes: int, wait: float, pr
         return f"the connection broke off before the whole file arrived ({exc.__class__.__name__})"
     except requests.exceptions.RequestException as exc:  # a stall before the body arrives as ConnectionError
         stalled = any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args)
-        return f"no answer within {wait:g} s (the transfer stalled)" if stalled else _short(exc)
+        return _TooSlow(f"no answer within {wait:g} s (the transfer stalled)") if stalled else _short(exc)
     if sha256 and digest.hexdigest() != sha256:
         return f"the file's SHA-256 does not match the pinned hash: expected {sha256}, received {digest.hexdigest()}"
     return None
@@ -368,6 +458,7 @@ def extract(archive: Path, dest: Path, keep=None, *, max_bytes: int = MAX_EXTRAC
                                           f"truncated or damaged.")
             if dest.is_dir() and not dest.is_symlink():
                 shutil.rmtree(dest)
+            as_created(work)
             os.replace(work, dest)
         except DAMAGED as exc:
             raise CorruptArchiveError(f"Refusing to extract {archive}: it is truncated or damaged "

@@ -3,9 +3,10 @@
 - `run` executes notebooks (nbclient) into ``build/notebooks`` and ``build/html`` and times them.
 - `refresh` re-executes a committed notebook in the quick profile and keeps only the outputs nbval
   compares (cells whose first line is ``# NBVAL_CHECK_OUTPUT``), so committed notebooks stay small.
-- `student_edition` drops the cells tagged ``solution``; `slides` renders an executed notebook as reveal.js
-  slides laid out by `udl.slides`, figures included; `to_html` a page. Both hide test markers and prompts
-  and load their scripts from a local ``assets`` folder (see `check_assets`) when given one.
+- `student_edition` makes the otter-grader student edition (`udl.exercises`); `slides` renders an executed
+  notebook as reveal.js slides laid out by `udl.slides`, figures included; `to_html` a page. Both hide test
+  markers, prompts and the exercises' answers and tests, and load their scripts from a local ``assets`` folder
+  (see `check_assets`) when given one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from udl import settings
+from udl import exercises, settings
 from udl.slides import CHECK_MARK, SOLUTION_TAG
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the colours IPython puts in tracebacks
 
@@ -95,12 +96,13 @@ def execute(path: Path, cell_timeout: int | None = None):
 
 
 def to_html(nb, dest: Path, assets: Path | None = None, index: str | None = None) -> Path:
-    """Write a notebook as a standalone HTML page without test markers or prompts; scripts from `assets` if given."""
+    """Write a notebook as a standalone HTML page without test markers, prompts or the exercises' answers and tests;
+    scripts from `assets` if given."""
     from nbconvert import HTMLExporter
 
     from udl import slides as layout
 
-    return _export(HTMLExporter, layout.clean(nb), dest, assets, "udl_lab", udl_index=index)
+    return _export(HTMLExporter, layout.without_answers(nb), dest, assets, "udl_lab", udl_index=index)
 
 
 def run(paths: list[Path], build: Path = Path("build"), cell_timeout: int | None = None) -> tuple[dict, dict]:
@@ -149,16 +151,40 @@ def refresh(path: Path, data_dir: str | None = None) -> float:
     return seconds
 
 
-def student_edition(nb):
-    """Return a copy of a notebook without the cells tagged `solution`, test markers and outputs."""
+COLAB_LINK = re.compile(r"^\[[^\]]*\]\(https://colab\.research\.google\.com/github/[^)]*\)$", re.M)
+STUDENT_COLAB = "On Colab, open this file with *File › Upload notebook*."
+
+
+def student_edition(nb, filename: str):
+    """Return the student edition of the notebook named `filename`: no solutions, hidden tests, test markers or outputs.
+
+    A notebook with checked exercises goes through ``otter assign`` (`udl.exercises.assign`): prompts stay,
+    answers are blanked, a ``grader.check("qN")`` cell follows each one, the public tests travel in the
+    metadata, and the setup cell ends by making ``grader``. Cells tagged ``solution`` are dropped either way.
+    """
     from udl import slides as layout
 
     nb = layout.clean(nb)
+    if nb.cells and nb.cells[0].cell_type == "markdown":  # the badge opens the course's notebook, not this edition
+        nb.cells[0].source = COLAB_LINK.sub(STUDENT_COLAB, nb.cells[0].source)
+    if exercises.questions(nb):
+        nb = exercises.assign(nb, filename)
+        setup = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Setup")),
+                     None)
+        code = [c for c in nb.cells[(setup or 0):] if c.cell_type == "code" and not layout.is_install_cell(c)]
+        if setup is None or not code:
+            raise ValueError(f"{filename}: no setup cell under '## Setup' to make `grader` in")
+        exercises.add_grader(code[0], filename)
     nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.metadata.get("tags", [])]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nb
+
+
+def check_cells(nb) -> int:
+    """Count the ``grader.check(...)`` cells of a student edition."""
+    return sum(c.cell_type == "code" and c.source.lstrip().startswith("grader.check(") for c in nb.cells)
 
 
 # What the pages load, inside an `assets` folder laid out as `npm ci --prefix vendor` leaves vendor/node_modules

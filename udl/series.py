@@ -4,6 +4,7 @@
 from udl import series
 values = series.fill_gaps(pm25.x_train)                       # carry the last reading over a missing one
 x, y = series.windows(values, values[:, 2], length=48, horizon=6, stride=4)
+yesterday = series.seasonal_naive(x, lag=24, horizon=6, column=2)  # the same hour one day before each target
 x, y = series.toy_task("long", n=2_000, length=100)           # an order-of-events task a Conv1D cannot see
 ```
 """
@@ -75,6 +76,43 @@ def windows(values, targets, length: int, horizon: int, stride: int = 1) -> tupl
     starts = np.arange(0, len(array) - length - horizon + 1, stride)
     x = np.lib.stride_tricks.sliding_window_view(array, length, axis=0)[starts].transpose(0, 2, 1)
     return np.ascontiguousarray(x), target[starts + length - 1 + horizon]
+
+
+def seasonal_index(length: int, horizon: int, lag: int) -> int:
+    """Return the step of a `length`-step window that lies `lag` steps before its target.
+
+    The target is `horizon` steps after the window's last step (as in `windows`), so that step is
+    ``length - 1 + horizon - lag``. With hourly data and a daily cycle, `lag=24` is the same hour one day before.
+
+    Example:
+        >>> series.seasonal_index(72, horizon=6, lag=24)   # target at step 77, 24 h before it is step 53
+        53
+    """
+    length, horizon, lag = (positive_int(n, v) for n, v in (("length", length), ("horizon", horizon), ("lag", lag)))
+    if not horizon <= lag <= length - 1 + horizon:
+        raise fail("lag", f"between the horizon ({horizon}) and length - 1 + horizon ({length - 1 + horizon}), "
+                          "so that the step it names lies inside the window", lag)
+    return length - 1 + horizon - lag
+
+
+def seasonal_naive(x, lag: int, horizon: int, column: int = 0) -> np.ndarray:
+    """Return the seasonal-naive forecast for windows `x`: the value `lag` steps before each target.
+
+    `x` holds windows as `windows` cuts them, (N, length) or (N, length, features), with each target `horizon`
+    steps after the window's last step; `column` picks the feature to read. `lag=horizon` is "the last value".
+
+    Example:
+        >>> t = np.arange(100.0)
+        >>> x, y = series.windows(t, t, length=48, horizon=6)
+        >>> series.seasonal_naive(x, lag=24, horizon=6)[:3], y[:3]     # each target minus 24
+        (array([29., 30., 31.], dtype=float32), array([53., 54., 55.], dtype=float32))
+    """
+    array = _float_array("x", x, (2, 3))
+    array = array[..., None] if array.ndim == 2 else array
+    column = int(column) if isinstance(column, (int, np.integer)) else column
+    if not isinstance(column, int) or not -array.shape[2] <= column < array.shape[2]:
+        raise fail("column", f"an integer index of one of the {array.shape[2]} features", column)
+    return array[:, seasonal_index(array.shape[1], horizon, lag), column]
 
 
 def toy_task(kind: str, n: int, length: int = 100, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

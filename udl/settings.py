@@ -1,27 +1,32 @@
 """Every ``UDL_*`` environment variable in one place: names, defaults and validation.
 
-=======================  =====================================  ==========================================
-variable                 meaning                                default
-=======================  =====================================  ==========================================
-``UDL_PROFILE``          ``quick`` or ``full``                  ``full``
-``UDL_DATA_DIR``         the mirror folder (data/README.md)     none
-``UDL_CACHE_DIR``        the download cache                     ``~/.cache/udl``
-``UDL_OFFLINE``          ``1``/``true``/``yes``/``on``: no      downloads allowed
-                         downloads (``0``/``false``/... allow)
-``UDL_DOWNLOAD_TIMEOUT`` seconds a download may wait for data   20
-``UDL_RESULTS_DIR``      where `results.record` writes          ``build/results``
-``UDL_SAVE_EXECUTED``    where nbval runs keep executed         none (``make test`` sets ``build``)
-                         notebooks (the ``udl.nbval_save``
-                         pytest plugin)
-``UDL_MAX_STEPS``        a smoke test of the notebooks: every   none (train as the notebook says)
-                         ``fit`` trains at most this many
-                         batches per epoch for at most 2
-                         epochs, and is timed (`udl.stepcap`)
-``UDL_ORIGINS``          a JSON file that replaces download     none (the canonical origins)
-                         origins by loopback URLs, each with
-                         its SHA-256 pin (`udl.data`; tests
-                         and ``make smoke-full`` only)
-=======================  =====================================  ==========================================
+==============================  =====================================  ===================================
+variable                        meaning                                default
+==============================  =====================================  ===================================
+``UDL_PROFILE``                 ``quick`` or ``full``                  ``full``
+``UDL_DATA_DIR``                the mirror folder (data/README.md)     none
+``UDL_CACHE_DIR``               the download cache                     ``~/.cache/udl``
+``UDL_OFFLINE``                 ``1``/``true``/``yes``/``on``: no      downloads allowed
+                                downloads (``0``/``false``/... allow)
+``UDL_DOWNLOAD_TIMEOUT``        seconds a download may wait for data   20
+``UDL_DOWNLOAD_MIN_RATE``       bytes per second a transfer must keep  1000
+                                up over each stall window, else it is
+                                aborted (curl's ``--speed-limit``)
+``UDL_DOWNLOAD_STALL_SECONDS``  that window in seconds (curl's         15
+                                ``--speed-time``)
+``UDL_RESULTS_DIR``             where `results.record` writes          ``build/results``
+``UDL_SAVE_EXECUTED``           where nbval runs keep executed         none (``make test`` sets ``build``)
+                                notebooks (the ``udl.nbval_save``
+                                pytest plugin)
+``UDL_MAX_STEPS``               a smoke test of the notebooks: every   none (train as the notebook says)
+                                ``fit`` trains at most this many
+                                batches per epoch for at most 2
+                                epochs, and is timed (`udl.stepcap`)
+``UDL_ORIGINS``                 a JSON file that replaces download     none (the canonical origins)
+                                origins by loopback URLs, each with
+                                its SHA-256 pin (`udl.data`; tests
+                                and ``make smoke-full`` only)
+==============================  =====================================  ===================================
 
 A bad value raises `SettingError` naming the variable, what it must be and the value received.
 The other modules ask this one; none reads ``os.environ`` for a ``UDL_*`` name itself.
@@ -33,12 +38,16 @@ import math
 import os
 from pathlib import Path
 
-NAMES = ("UDL_PROFILE", "UDL_DATA_DIR", "UDL_CACHE_DIR", "UDL_OFFLINE", "UDL_DOWNLOAD_TIMEOUT", "UDL_RESULTS_DIR",
-         "UDL_SAVE_EXECUTED", "UDL_MAX_STEPS", "UDL_ORIGINS")
+NAMES = ("UDL_PROFILE", "UDL_DATA_DIR", "UDL_CACHE_DIR", "UDL_OFFLINE", "UDL_DOWNLOAD_TIMEOUT",
+         "UDL_DOWNLOAD_MIN_RATE", "UDL_DOWNLOAD_STALL_SECONDS", "UDL_RESULTS_DIR", "UDL_SAVE_EXECUTED", "UDL_MAX_STEPS",
+         "UDL_ORIGINS")
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
 DEFAULT_TIMEOUT = 20.0
 MAX_TIMEOUT = 3600.0
+DEFAULT_MIN_RATE = 1000.0        # bytes per second (curl's --speed-limit)
+MAX_MIN_RATE = 1e9
+DEFAULT_STALL_SECONDS = 15.0     # the window the rate is measured over (curl's --speed-time)
 MAX_STEPS_LIMIT = 1000  # UDL_MAX_STEPS is for smoke tests: a few steps, not a training budget
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
@@ -106,18 +115,34 @@ def offline() -> bool:
     return value in _TRUE
 
 
-def download_timeout() -> float:
-    """Return the seconds a download may wait for data, from ``UDL_DOWNLOAD_TIMEOUT`` (default 20)."""
-    raw = _raw("UDL_DOWNLOAD_TIMEOUT")
+def _positive(name: str, default: float, most: float, unit: str) -> float:
+    """Return the number in `name`, or `default` when unset; it must be finite, > 0 and <= `most`."""
+    raw = _raw(name)
     if not raw.strip():
-        return DEFAULT_TIMEOUT
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
-        raise _bad("UDL_DOWNLOAD_TIMEOUT", f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}", raw)
+    if not (math.isfinite(value) and 0 < value <= most):
+        shown = f"{most:,.0f}" if most >= 10_000 else f"{most:g}"
+        raise _bad(name, f"a number of {unit} greater than 0 and at most {shown}", raw)
     return value
+
+
+def download_timeout() -> float:
+    """Return the seconds a download may wait for data, from ``UDL_DOWNLOAD_TIMEOUT`` (default 20)."""
+    return _positive("UDL_DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT, MAX_TIMEOUT, "seconds")
+
+
+def download_min_rate() -> float:
+    """Return the bytes per second a transfer must keep up, from ``UDL_DOWNLOAD_MIN_RATE`` (default 1000)."""
+    return _positive("UDL_DOWNLOAD_MIN_RATE", DEFAULT_MIN_RATE, MAX_MIN_RATE, "bytes per second")
+
+
+def download_stall_seconds() -> float:
+    """Return the window over which that rate is measured, from ``UDL_DOWNLOAD_STALL_SECONDS`` (default 15)."""
+    return _positive("UDL_DOWNLOAD_STALL_SECONDS", DEFAULT_STALL_SECONDS, MAX_TIMEOUT, "seconds")
 
 
 def max_steps() -> int | None:
@@ -145,8 +170,8 @@ def origins() -> Path | None:
 
 def check() -> dict[str, object]:
     """Validate every variable at once; return {name: value in use}."""
-    readers = (profile, data_dir, cache_dir, offline, download_timeout, results_dir, save_executed, max_steps,
-               origins)
+    readers = (profile, data_dir, cache_dir, offline, download_timeout, download_min_rate, download_stall_seconds,
+               results_dir, save_executed, max_steps, origins)
     return {name: read() for name, read in zip(NAMES, readers)}
 
 

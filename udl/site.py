@@ -133,6 +133,6 @@ def build_site(paths: list[Path], build: Path = Path("build"), source: Path = VE
         notebooks.to_html(executed, build / "html" / f"{Path(path).stem}.html", assets, index="../index.html")
         notebooks.slides(executed, build / "slides" / f"{Path(path).stem}.slides.html", assets)
         (build / "student").mkdir(parents=True, exist_ok=True)
-        student = notebooks.student_edition(nbformat.read(path, as_version=4))
+        student = notebooks.student_edition(nbformat.read(path, as_version=4), Path(path).name)
         nbformat.write(student, build / "student" / Path(path).name)
     return index(build, paths, results.read_all())

@@ -4,8 +4,8 @@
   links, for every page a class sees: slides, HTML pages, the student edition.
 - `deck` marks cells for reveal.js: a ``#``/``##`` heading starts a slide, ``###`` a sub-slide, a slide that
   would not fit in 1280×720 continues on a sub-slide, code after an explanation appears as a fragment, long
-  prose goes to the speaker notes (its first sentence stays), cells tagged ``notes`` are notes, solutions
-  and the Colab install cell are left out.
+  prose goes to the speaker notes (its first sentence stays), cells tagged ``notes`` are notes; the Colab
+  install cell and, as on every page, the exercises' answers and tests are left out (`without_answers`).
 
 Heights are estimated in reveal.js's layout pixels (a 960×700 slide); `SLIDE_CSS` caps every code box,
 output and figure so that no single cell can exceed a slide, and the browser test measures the real thing.
@@ -18,6 +18,8 @@ import copy
 import re
 import struct
 import uuid
+
+from udl import exercises
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 SOLUTION_TAG = "solution"
@@ -62,6 +64,15 @@ def clean(nb):
             cell.source = cell.source.lstrip()[len(CHECK_MARK):].lstrip("\n")
         elif cell.cell_type == "markdown":
             cell.source = _REMOTE_IMAGE.sub(r"\1", _REMOTE_IMAGE_LINK.sub(r"[\1](\2)", cell.source))
+    return nb
+
+
+def without_answers(nb):
+    """Return `clean(nb)` without what a class must not see: raw cells (otter's markers), the solution and test
+    cells of the exercises (`udl.exercises`) and the cells tagged ``solution``; the prompts stay."""
+    hidden = exercises.answer_cells(nb)
+    nb = clean(nb)
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in hidden]
     return nb
 
 
@@ -191,7 +202,7 @@ def _room(cell, previous: str | None, size: int) -> int:
 
 def deck(nb):
     """Return a copy of `nb` with reveal.js slide types set so that each slide fits a 1280×720 screen."""
-    nb = clean(nb)
+    nb = without_answers(nb)
     cells, filled, previous = [], 0, None
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])

@@ -18,9 +18,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from udl import exercises
 from udl.notebooks import _read as read
 from udl.slides import CHECK_MARK, INSTALL_MARK, SOLUTION_TAG, is_install_cell
 
+# Checked exercises (otter questions) each notebook must have. 0 while the notebooks are being converted: a
+# notebook without questions is then linted by the old rule (a `solution` cell after every prompt); set it to 2
+# once every notebook has its questions, and the old form is refused.
+MIN_CHECKED = 0
 MAX_HEADER_WORDS = 80
 MAX_CELL_LINES = 25
 MAX_CODE_LINES = 300
@@ -77,12 +82,13 @@ def badge(stem: str, url: str) -> str:
 
 
 def install_cell(url: str) -> str:
-    """Return the source of the install cell: it installs udl on Colab when missing, and does nothing elsewhere."""
+    """Return the source of the install cell: on Colab it installs udl and otter-grader (which checks the exercises)
+    when either is missing, and elsewhere it does nothing."""
     return (
-        f"{INSTALL_MARK} (Colab's own TensorFlow and Keras stay). Elsewhere this does nothing.\n"
+        f"{INSTALL_MARK} and otter-grader (Colab's own TensorFlow and Keras stay). Elsewhere this does nothing.\n"
         "import importlib.util, subprocess, sys\n"
-        "if \"google.colab\" in sys.modules and importlib.util.find_spec(\"udl\") is None:\n"
-        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"udl @ git+{url}\"], check=True)"
+        "if \"google.colab\" in sys.modules and not all(map(importlib.util.find_spec, (\"udl\", \"otter\"))):\n"
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"otter-grader\", \"udl @ git+{url}\"], check=True)"
     )
 
 
@@ -257,12 +263,8 @@ def _check_code(cell, index: int, stem: str, setup_index: int | None):
             yield "outputs", "no images in a committed notebook (the build renders them)"
 
 
-def _check_exercises(cells):
-    """Every prompt under '## Exercises' (a cell not tagged solution) is followed by a solution cell."""
-    heading = next((i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises")),
-                   None)
-    if heading is None:
-        return
+def _legacy_exercises(cells, heading: int):
+    """A notebook not yet converted to checked exercises: every prompt is followed by a cell tagged `solution`."""
     has_prompt = len(cells[heading].source.strip().splitlines()) > 1  # the heading cell may hold the first prompt
     prompts = [heading] if has_prompt else []
     prompts += [i for i in range(heading + 1, len(cells)) if not _is_solution(cells[i])]
@@ -272,6 +274,128 @@ def _check_exercises(cells):
         end = prompts[k + 1] if k + 1 < len(prompts) else len(cells)
         if not any(_is_solution(c) for c in cells[start + 1:end]):
             yield start, "every exercise prompt is followed by a cell tagged `solution`"
+
+
+def _check_exercises(nb, questions):
+    """Under '## Exercises' every exercise is an otter question, numbered q1, q2, ... with its prompt `**N. ...**`."""
+    cells = nb.cells
+    heading = next((i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises")),
+                   None)
+    inside = {i for q in questions for i in q.cells()}
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "raw" and i not in inside:
+            yield i, "a raw cell is only an otter marker inside a question (`# BEGIN QUESTION` ... `# END QUESTION`)"
+    if heading is None:
+        return
+    if not questions:
+        if MIN_CHECKED:
+            yield heading, (f"at least {MIN_CHECKED} checked exercises (otter questions, CONTRIBUTING 'Adding a "
+                            "checked exercise'); found none")
+        yield from _legacy_exercises(cells, heading)
+        return
+    if len(questions) < MIN_CHECKED:
+        yield heading, f"at least {MIN_CHECKED} checked exercises (otter questions); found {len(questions)}"
+    if re.search(r"^\*\*\d+\.", cells[heading].source, re.M):
+        yield heading, "the '## Exercises' cell holds no prompt: each prompt is the markdown cell of its question"
+    for i in range(heading + 1, len(cells)):
+        if i not in inside and not _is_solution(cells[i]) and cells[i].cell_type != "raw":
+            yield i, ("under '## Exercises' a cell is part of a question (`# BEGIN QUESTION` ... `# END QUESTION`) "
+                      "or tagged `solution` (what only an instructor sees, after `# END QUESTION`)")
+    for number, question in enumerate(questions, 1):
+        if question.begin < heading:
+            yield question.begin, "questions go under '## Exercises'"
+        for cell, message in question.layout:
+            yield cell, f"question {number}: {message}"
+        if question.name != f"q{number}":
+            yield question.begin, f"question {number} must be named q{number} (`name: q{number}`); found {question.name!r}"
+        if question.prompt is not None and not re.match(rf"\*\*{number}\. \S", cells[question.prompt].source):
+            yield question.prompt, f"the prompt of question {number} starts `**{number}. Title.**`"
+        if len(question.solution) != 1:
+            yield question.begin, (f"question {number}: exactly one code cell between `# BEGIN SOLUTION` and "
+                                   f"`# END SOLUTION`; found {len(question.solution)}")
+        if not question.tests and not question.layout:
+            yield question.begin, f"question {number}: at least one test cell between `# BEGIN TESTS` and `# END TESTS`"
+        for i in question.solution + question.tests:
+            if _is_solution(cells[i]):
+                yield i, "a question's solution and test cells are not tagged `solution` (otter removes them itself)"
+
+
+def _quiet_test_statement(node) -> bool:
+    """An `assert`, an assignment to `_names`, a `def _helper`, or a call of an assert-function (prints nothing)."""
+    if isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return all(isinstance(n, ast.Name) and n.id.startswith("_") for t in targets for n in ast.walk(t)
+                   if isinstance(n, ast.Name))
+    if isinstance(node, ast.FunctionDef):
+        return node.name.startswith("_")
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and "assert" in ast.unparse(node.value.func)
+
+
+def _check_unanswered_runs(nb, questions):
+    """The student edition runs top to bottom unanswered: nothing uses a name left as `...` in a way that raises."""
+    cells, values = nb.cells, set()
+    skip = {i for q in questions for i in q.tests} | {i for i, c in enumerate(cells) if _is_solution(c)}
+    solutions = {q.solution[0] for q in questions if len(q.solution) == 1}
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code" or i in skip:
+            continue
+        source = cell.source
+        if i in solutions:
+            try:
+                source = exercises.student_code(source)
+            except AssertionError:
+                continue
+            values |= exercises.value_blanks(source)
+        for use in exercises.misuses(source, values):
+            yield i, (f"unanswered, {use} would stop the student edition (a name left as `...` there): only "
+                      "print it or pass it on, or make the answer a function the student completes")
+
+
+def _check_tests(nb, questions):
+    """Each question's public tests carry a hint, and the first one fails on the student's unanswered cell."""
+    cells = nb.cells
+    for number, question in enumerate(questions, 1):
+        public = [i for i in question.tests if not exercises.is_hidden(cells[i].source)]
+        if question.tests and not public:
+            yield question.tests[0], f"question {number} needs a public test (a test cell without `# HIDDEN`)"
+        for i in public:
+            config = exercises.test_config(cells[i].source)
+            if config is None:
+                yield i, ('a public test starts with `""" # BEGIN TEST CONFIG`, `failure_message: <hint>`, '
+                          '`""" # END TEST CONFIG`')
+            elif not isinstance(config.get("failure_message"), str) or not config["failure_message"].strip():
+                yield i, ("the test config needs `failure_message: <a hint that teaches>` as valid YAML "
+                          "(no unquoted ': ' in it)")
+        for i in question.tests:
+            try:
+                body = ast.parse(exercises.test_body(cells[i].source))
+            except SyntaxError:
+                yield i, "a test is plain Python (otter turns it into a doctest): no IPython magics or shell lines"
+                continue
+            for node in body.body:
+                if not _quiet_test_statement(node):
+                    yield i, (f"a test holds `assert`s (and `_name = ...` helpers); `{ast.unparse(node)[:60]}` would "
+                              "print a value, and otter's doctest would fail on it even for a right answer")
+        if len(question.solution) != 1:
+            continue
+        source = cells[question.solution[0]].source
+        try:
+            student = exercises.student_code(source)
+        except AssertionError as error:
+            yield question.solution[0], f"otter cannot blank this solution: {error}"
+            continue
+        blank = exercises.blanks(student)
+        if _python(student) is None:
+            yield question.solution[0], "the student's version of this cell (as otter blanks it) does not parse"
+        elif not blank:
+            yield question.solution[0], ("the solution leaves the student nothing to answer: end answer lines with "
+                                         "`# SOLUTION` (`x = ...` for the student) or put a function body between "
+                                         "`# BEGIN SOLUTION NO PROMPT` and `# END SOLUTION` with a `...` prompt")
+        elif public and not exercises.reads(exercises.test_body(cells[public[0]].source)) & blank:
+            yield public[0], (f"the first public test must read a name the unanswered cell leaves as `...` "
+                              f"({', '.join(sorted(blank))}), so that it fails before the exercise is answered")
 
 
 def lint(path, url: str | None = None) -> list[Problem]:
@@ -290,9 +414,13 @@ def lint(path, url: str | None = None) -> list[Problem]:
     for i, cell in enumerate(cells):
         if cell.cell_type == "code":
             problems += [Problem(name, i, rule, m) for rule, m in _check_code(cell, i, stem, setup_index)]
-    problems += [Problem(name, i, "exercises", m) for i, m in _check_exercises(cells)]
+    questions = exercises.questions(nb)
+    problems += [Problem(name, i, "exercises", m) for i, m in _check_exercises(nb, questions)]
+    problems += [Problem(name, i, "checks", m) for i, m in _check_tests(nb, questions)]
+    problems += [Problem(name, i, "unanswered-runs", m) for i, m in _check_unanswered_runs(nb, questions)]
+    in_questions = {i for q in questions for i in q.solution + q.tests}
     total = sum(len([line for line in c.source.splitlines() if line.strip()])
-                for c in cells if c.cell_type == "code" and not _is_solution(c))
+                for i, c in enumerate(cells) if c.cell_type == "code" and not _is_solution(c) and i not in in_questions)
     if total > MAX_CODE_LINES:
         problems.append(Problem(name, 0, "code-lines", f"at most {MAX_CODE_LINES} non-blank code lines outside "
                                                        f"solutions; found {total}"))
