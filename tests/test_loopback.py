@@ -139,3 +139,19 @@ def test_origins_setting_names_a_missing_file_and_unset_means_canonical(tmp_path
         data.load("mnist")
     _write(tmp_path, monkeypatch, {"mnist": GOOD})
     assert data.origin_url("mnist") == GOOD["url"] and data.origin_url("imdb") == data.URLS["imdb"]
+
+
+def test_the_smoke_reports_failed_asserts_and_fails_on_any_other_exception():
+    import nbformat
+
+    import smoke_full
+
+    def cell(ename):
+        return nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("error", ename=ename, evalue="why",
+                                                                               traceback=[])])
+
+    nb = nbformat.v4.new_notebook(cells=[cell("AssertionError"), nbformat.v4.new_code_cell("y"), cell("ValueError"),
+                                         cell("NameError")])
+    crash, asserts = smoke_full._errors(nb)
+    assert crash == "cell 2: ValueError: why" and asserts == ["cell 0: AssertionError: why"]
+    assert smoke_full._errors(nbformat.v4.new_notebook(cells=[cell("AssertionError")]))[0] is None

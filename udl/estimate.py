@@ -20,8 +20,9 @@ from pathlib import Path
 from udl.download import write_atomically
 
 
-def note_run(folder: Path, notebook: str, seconds: float, cpu_seconds: float | None) -> None:
-    """Write the wall and kernel CPU seconds of the capped run of `notebook` into its results file in `folder`."""
+def note_run(folder: Path, notebook: str, seconds: float, cpu_seconds: float | None, asserts=()) -> None:
+    """Write the wall and kernel CPU seconds of the capped run of `notebook` into its results file in `folder`,
+    and the notebook's asserts that failed after capped training (the smoke runs on after them)."""
     path = Path(folder) / f"{notebook}.json"
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
@@ -30,6 +31,7 @@ def note_run(folder: Path, notebook: str, seconds: float, cpu_seconds: float | N
     cap = entry.setdefault("step_cap", {})
     cap["wall_seconds"] = round(seconds, 1)
     cap["kernel_cpu_seconds"] = None if cpu_seconds is None else round(cpu_seconds, 1)
+    cap["unmet"] = list(cap.get("unmet", [])) + list(asserts)
     write_atomically(path, json.dumps(entry, indent=1))
 
 
