@@ -129,6 +129,9 @@ def test_mirror_recordings(mirror, monkeypatch, capsys):
         value = round(float(x[0]) * 32768)  # the writer stored 100 * digit + 10 * speaker + index
         assert value // 100 == y and (value // 10) % 10 == ["alice", "bob"].index(speaker) and value % 10 in (5, 6)
     assert set(ds.speakers_test) == {"alice", "bob"} and set(ds.y_test.tolist()) == set(range(10))
+    for x, take in zip(ds.x_train + ds.x_test, np.concatenate([ds.takes_train, ds.takes_test])):
+        assert round(float(x[0]) * 32768) % 10 == take  # each recording's take travels with it
+    assert set(ds.takes_train.tolist()) == {5, 6} and set(ds.takes_test.tolist()) == set(range(5))
     assert str(root / "fsdd" / "recordings") in capsys.readouterr().out
 
 
@@ -456,6 +459,9 @@ def test_subsets_of_lists_keep_texts_recordings_and_speakers_together(mirror, mo
         assert (" pos " in text) == (label == 1)
     recordings = data.load("fsdd", n_train=15, n_test=20, verbose=False)
     assert len(recordings.x_train) == len(recordings.speakers_train) == len(recordings.y_train) == 15
+    assert len(recordings.takes_train) == 15 and len(recordings.takes_test) == 20
+    for x, take in zip(recordings.x_train, recordings.takes_train):
+        assert round(float(x[0]) * 32768) % 10 == take
     for x, y, speaker in zip(recordings.x_test, recordings.y_test, recordings.speakers_test):
         value = round(float(x[0]) * 32768)
         assert value // 100 == y and (value // 10) % 10 == ["alice", "bob"].index(speaker)

@@ -187,6 +187,8 @@ def test_fsdd_recordings():
         assert all(s.startswith("espeak-") and "_" not in s for s in speakers)  # fits {digit}_{speaker}_{index}
     assert set(d["speakers_train"]) == set(d["speakers_test"])
     assert len(d["x_train"]) == 4 * len(d["x_test"])
+    assert set(d["takes_test"].tolist()) == {0} and set(d["takes_train"].tolist()) == {1, 2, 3, 4}
+    assert len(d["takes_train"]) == len(d["x_train"]) and len(d["takes_test"]) == len(d["x_test"])
 
 
 # ---------------------------------------------------------------- shakespeare

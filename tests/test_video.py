@@ -123,3 +123,35 @@ def test_animate_needs_no_network():
     assert "▶" in page and "⏸" in page  # the play and pause buttons still say what they do
     with pytest.raises(TypeError, match="`clip` must be numeric"):
         video.animate(np.array([[["a"]]]))
+
+
+def test_first_mover_moves_the_labelled_digit_first_then_pauses_then_the_other():
+    clips, labels = video.first_mover(digits(), 100, frames=12, size=28, pause=4, seed=0)
+    assert clips.shape == (100, 12, 28, 28) and clips.dtype == np.uint8 and set(labels) == {0, 1}
+    for clip, label in zip(clips, labels):
+        halves = {"top": clip[:, :14], "bottom": clip[:, 14:]}
+        columns = {name: np.array([centre(frame)[1] for frame in part]) for name, part in halves.items()}
+        first, second = video.MOVERS[label], video.MOVERS[1 - label]
+        assert np.all(np.abs(np.diff(columns[first][:4])) >= 1) and np.ptp(columns[first][3:]) == 0
+        assert np.ptp(columns[second][:8]) == 0 and np.all(np.abs(np.diff(columns[second][8:])) >= 1)
+        assert all(np.ptp([centre(frame)[0] for frame in part]) == 0 for part in halves.values())  # sideways only
+    again, same = video.first_mover(digits(), 100, frames=12, size=28, pause=4, seed=0)
+    assert np.array_equal(clips, again) and np.array_equal(labels, same)
+
+
+def test_first_mover_reversed_clips_are_as_likely_so_frame_averages_cannot_tell():
+    clips, labels = video.first_mover(digits(1), 4000, frames=4, size=6, seed=1)
+    averages = {label: {clip.mean(axis=0).tobytes() for clip in clips[labels == label]} for label in (0, 1)}
+    assert averages[0] == averages[1]  # every average seen for "top first" is also seen for "bottom first"
+    label_of = {clip.tobytes(): label for clip, label in zip(clips, labels)}
+    for clip, label in zip(clips[:200], labels[:200]):
+        assert label_of[clip[::-1].tobytes()] != label  # played backwards: the same digits, the other label
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    ({"frames": 5}, "frames"), ({"frames": 2}, "frames"), ({"frames": 8, "pause": 5}, "frames"),
+    ({"pause": -1}, "pause"), ({"size": 27}, "size"), ({"size": 6}, "size"), ({"n_clips": 0}, "n_clips"),
+])
+def test_first_mover_rejects_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}` must be"):
+        video.first_mover(digits(), **{"n_clips": 3, **kwargs})

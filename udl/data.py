@@ -56,6 +56,8 @@ class Dataset:
     y_test: Any = None
     speakers_train: Any = None
     speakers_test: Any = None
+    takes_train: Any = None                           # recordings: which take (repetition) of the word each is
+    takes_test: Any = None
     sample_rate: int | None = None
     text: str | None = None
     columns: list[str] = field(default_factory=list)  # a time series: the name of each column of x
@@ -458,7 +460,7 @@ def load(name: str, *, n_train: int | None = None, n_test: int | None = None, ve
         ds.text = raw["text"][:n_train] if n_train else raw["text"]
     else:
         for split, n in (("train", n_train), ("test", n_test)):
-            for key in ("x", "y", "speakers", "time"):
+            for key in ("x", "y", "speakers", "takes", "time"):
                 if f"{key}_{split}" in raw:
                     setattr(ds, f"{key}_{split}", _take(raw[f"{key}_{split}"], n, seed=1 if split == "test" else 0,
                                                         series=split if entry.series else ""))

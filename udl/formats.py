@@ -119,7 +119,7 @@ def read_recordings(folder: Path) -> dict:
     files = sorted(folder.glob("*.wav"))
     if not files:
         raise _bad(folder, "expected {digit}_{speaker}_{index}.wav recordings", "no .wav files")
-    split = {s: {"x": [], "y": [], "speakers": []} for s in ("train", "test")}
+    split = {s: {"x": [], "y": [], "speakers": [], "takes": []} for s in ("train", "test")}
     rates = set()
     for f in files:
         match = FSDD_NAME.match(f.name)
@@ -131,6 +131,7 @@ def read_recordings(folder: Path) -> dict:
         part["x"].append(wav)
         part["y"].append(int(match.group(1)))
         part["speakers"].append(match.group(2))
+        part["takes"].append(int(match.group(3)))
     if len(rates) != 1:
         raise _bad(folder, "expected one sample rate for all recordings", sorted(rates))
     empty = [name for name, part in split.items() if not part["x"]]
@@ -142,6 +143,7 @@ def read_recordings(folder: Path) -> dict:
         out[f"x_{name}"] = part["x"]
         out[f"y_{name}"] = np.asarray(part["y"], dtype=np.uint8)
         out[f"speakers_{name}"] = np.asarray(part["speakers"])
+        out[f"takes_{name}"] = np.asarray(part["takes"], dtype=np.int16)  # the index: which take of that digit
     return out
 
 

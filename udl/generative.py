@@ -17,7 +17,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from udl._checks import fail, positive_int
+from udl._checks import fail, positive_int, seed as check_seed
 
 
 # --- checks shared by the public functions ----------------------------------------------------------------
@@ -275,3 +275,135 @@ class SampleGrid(keras.callbacks.Callback):
             axes[r, 0].set_ylabel(f"epoch {epoch}", fontsize=9)
         axes[0, 0].figure.suptitle("Samples from the same fixed noise as training goes on")
         return axes
+
+
+# --- memorisation: how close generated images are to the training images (notebook 14) ------------------------
+
+def nearest_neighbours(images, reference) -> tuple[np.ndarray, np.ndarray]:
+    """Return each image's Euclidean distance to its nearest image in `reference`, and that image's index.
+
+    A generator that copies its training images makes samples much closer to the training set than new real
+    images are: compare ``nearest_neighbours(generated, x_train)`` with ``nearest_neighbours(x_test, x_train)``.
+    Distances are in pixel space (the images flattened), so both sets must share a shape and a value range.
+
+    Args:
+        images: (N, ...) the images to look up, e.g. generated digits (N, 28, 28, 1).
+        reference: (M, ...) the images to search, e.g. the training digits, with the same shape per image.
+
+    Returns:
+        distances (N,) float64 and indices (N,) int: ``reference[indices[i]]`` is the nearest to ``images[i]``.
+
+    Example:
+        >>> d, i = nearest_neighbours(np.zeros((1, 2, 2)), np.stack([np.ones((2, 2)), np.zeros((2, 2))]))
+        >>> d, i
+        (array([0.]), array([1]))
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    queries = _float_array("images", images, tuple(range(2, 6)))
+    pool = _float_array("reference", reference, tuple(range(2, 6)))
+    if queries.shape[1:] != pool.shape[1:]:
+        raise fail("reference", f"images of the same shape as `images`' ({queries.shape[1:]})", pool)
+    search = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(pool.reshape(len(pool), -1))
+    distances, indices = search.kneighbors(queries.reshape(len(queries), -1))
+    return distances[:, 0], indices[:, 0]
+
+
+# --- the GAN game as a keras.Model (notebook 14) ----------------------------------------------------------------
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other by `fit`: notebook 14's DCGAN game.
+
+    Each `train_step` makes two updates. First the discriminator learns to call real images real (the target
+    `real_label`, 0.9 rather than 1: one-sided label smoothing) and generated ones fake (0); then the generator
+    learns to make the discriminator say "real" (1). The noise comes from a `keras.random.SeedGenerator` attached
+    to the model, so a run can be repeated.
+
+    Under `tf.distribute.MirroredStrategy` (``runtime.setup(distribute=True)``; build and compile inside
+    ``runtime.strategy().scope()``) each replica sees part of the batch and the replicas' gradients are summed, so
+    each loss is summed over the replica's examples and divided by the GLOBAL batch size: the update is then the
+    one a single device makes on the whole batch. The noise is drawn for the global batch and each replica takes its
+    own slice, so replicas do not generate the same fakes. The losses it reports are the plain means. (Batch
+    normalisation inside the players still uses each replica's own statistics unless built with
+    ``synchronized=True``.)
+
+    Args:
+        generator: a Keras model from noise (N, latent_dim) to images (N, H, W, C), e.g. ending in tanh.
+        discriminator: a Keras model from images to one logit per image (N, 1): high for "real".
+        real_label: the target for real images in the discriminator's loss (1.0 for none of the smoothing).
+        seed: seeds the noise.
+
+    Example:
+        >>> gan = GAN(build_generator(), build_discriminator())
+        >>> gan.compile(d_optimizer=keras.optimizers.Adam(5e-4, beta_1=0.5),
+        ...             g_optimizer=keras.optimizers.Adam(5e-4, beta_1=0.5))
+        >>> gan.fit(real_images_in_minus_1_to_1, epochs=3, steps_per_epoch=125)
+    """
+
+    def __init__(self, generator, discriminator, real_label: float = 0.9, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        for arg, value in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(value, keras.Model):
+                raise fail(arg, "a keras.Model", value, TypeError)
+        if (isinstance(real_label, bool) or not isinstance(real_label, (int, float))
+                or not 0.5 < real_label <= 1):
+            raise fail("real_label", "a number in (0.5, 1], e.g. 0.9 (one-sided label smoothing) or 1.0", real_label)
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim = int(generator.input_shape[-1])
+        self.real_label = float(real_label)
+        self.seed_generator = keras.random.SeedGenerator(check_seed("seed", seed))
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Set each player's optimiser (both required) and compile; other keyword arguments go to Keras."""
+        for arg, value in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
+            if not isinstance(value, keras.optimizers.Optimizer):
+                raise fail(arg, "a keras.optimizers.Optimizer, e.g. keras.optimizers.Adam(5e-4, beta_1=0.5)",
+                           value, TypeError)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        super().compile(**kwargs)
+
+    def call(self, images, training=False):
+        """Return the discriminator's logits for `images` (what `fit` calls on a batch of data to build the model)."""
+        return self.discriminator(images, training=training)
+
+    def _noise(self, batch):
+        """Return this replica's slice of noise drawn for the global batch (all of it on one device)."""
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        noise = keras.random.normal((batch * replicas, self.latent_dim), seed=self.seed_generator)
+        if replicas == 1:
+            return noise
+        start = tf.distribute.get_replica_context().replica_id_in_sync_group * batch
+        return noise[start : start + batch]
+
+    def _scaled(self, per_example):
+        """Return (the loss to differentiate: sum / GLOBAL batch, the plain mean to report)."""
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        local = keras.ops.cast(keras.ops.shape(per_example)[0], per_example.dtype)
+        return keras.ops.sum(per_example) / (local * replicas), keras.ops.mean(per_example)
+
+    def train_step(self, real):
+        import tensorflow as tf
+
+        ops = keras.ops
+        bce = keras.losses.binary_crossentropy
+        batch = ops.shape(real)[0]
+        noise = self._noise(batch)
+        with tf.GradientTape() as tape:  # 1. the discriminator: real -> real_label, fake -> 0
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
+            per_example = (bce(ops.full_like(real_logits, self.real_label), real_logits, from_logits=True)
+                           + bce(ops.zeros_like(fake_logits), fake_logits, from_logits=True))
+            d_loss, d_mean = self._scaled(per_example)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        noise = self._noise(batch)
+        with tf.GradientTape() as tape:  # 2. the generator: make the discriminator say "real"
+            fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
+            g_loss, g_mean = self._scaled(bce(ops.ones_like(fake_logits), fake_logits, from_logits=True))
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        return {"d_loss": d_mean, "g_loss": g_mean}

@@ -250,6 +250,7 @@ def _fsdd() -> dict:
         out[f"x_{split}"] = [clips[i] for i in np.flatnonzero(mask)]
         out[f"y_{split}"] = z["labels"][mask]
         out[f"speakers_{split}"] = z["speakers"][mask]
+        out[f"takes_{split}"] = z["takes"][mask].astype(np.int16)
     version = re.search(r"\d+(\.\d+)+", str(z["espeak_version"]))
     description = (f"spoken digits synthesised with espeak-ng {version.group() if version else ''}, "
                    f"{len(np.unique(z['speakers']))} synthetic voices × {z['takes'].max() + 1} takes, "

@@ -10,7 +10,8 @@ video.animate(clips[0], fps=8)                                             # pla
 Each clip shows one digit sliding in a straight line; the label is the direction it moves. Start points are
 drawn so that a clip and its reversal are equally likely: the average of the frames (a smear along the path)
 is the same for "left" and "right", so a model that ignores frame order can tell the axis but not the
-direction. Nothing here imports TensorFlow.
+direction. A harder task, `first_mover`: two digits, one above the other, slide in turn; the label says which
+moved first, which needs both *when* and *where*. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from skimage.transform import resize
 from udl._checks import fail, image_batch, positive_int, seed as check_seed
 
 DIRECTIONS = ("right", "left", "down", "up")
+MOVERS = ("top", "bottom")  # `first_mover`'s labels: which of the two digits moved first
 _STEPS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}  # (row, column) per unit of travel
 
 
@@ -83,6 +85,66 @@ def moving_digits(digits, n_clips: int, frames: int = 8, size: int = 28, digit_s
         for f in range(frames):
             row, col = (along[f], across[i]) if d_row else (across[i], along[f])
             clips[i, f, row : row + digit_size, col : col + digit_size] = small[i]
+    return clips, labels
+
+
+def first_mover(digits, n_clips: int, frames: int = 8, size: int = 28, pause: int = 0, seed: int = 0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Make `n_clips` clips of two digits that slide sideways in turn; return (clips, labels: which moved first).
+
+    One digit fills the top half of the frame, another the bottom half (each resized to ``size // 2`` pixels).
+    One of them slides left or right during the first half of the clip while the other stands still; then, after
+    `pause` frames in which nothing moves, the other slides. The label is an index into `MOVERS`: 0 when the top digit moved first, 1 when the bottom one did.
+    Played backwards a clip shows the other label, and both are equally likely, so the average of the frames
+    cannot tell them apart: a model must see the order of the frames *and* where in the frame the motion is.
+
+    Args:
+        digits: grey digit images (N, H, W) or (N, H, W, 1), uint8 0..255 (e.g. `mnist.x_train`).
+        frames: frames per clip; ``frames - pause`` must be even and at least 4 (each digit moves in half of them).
+        size: the side of the square frame, in pixels, even, and half of it at least ``(frames - pause) // 2``.
+        pause: still frames between the two moves: the longer, the further apart in time the two events are.
+        seed: the same seed gives the same clips.
+
+    Returns:
+        clips of shape (n_clips, frames, size, size), uint8; labels (n_clips,) uint8, indices into `MOVERS`.
+
+    Example:
+        >>> clips, labels = video.first_mover(mnist.x_train, 2000, seed=0)
+    """
+    images = image_batch("digits", digits, channels=(1,))[..., 0]
+    if images.dtype != np.uint8:
+        raise fail("digits", "uint8 images (0..255), like MNIST's", images, TypeError)
+    n_clips, frames, size = positive_int("n_clips", n_clips), positive_int("frames", frames), positive_int("size", size)
+    if isinstance(pause, bool) or not isinstance(pause, (int, np.integer)) or pause < 0:
+        raise fail("pause", "a non-negative integer (still frames between the two moves)", pause)
+    if frames - pause < 4 or (frames - pause) % 2:
+        raise fail("frames", "pause + an even number of at least 4 (each digit moves in half of the other frames)",
+                   frames)
+    half = (frames - pause) // 2
+    if size % 2 or size // 2 < half:
+        raise fail("size", f"an even number of at least {2 * half} (each digit moves 1 pixel per frame or more)", size)
+    seed = check_seed("seed", seed)
+    digit_size = size // 2
+    room = size - digit_size  # how far a digit can slide
+
+    rng = np.random.default_rng(seed)
+    small = _resize(images[rng.integers(len(images), size=2 * n_clips)], digit_size).reshape(
+        n_clips, 2, digit_size, digit_size)
+    labels = rng.integers(len(MOVERS), size=n_clips).astype(np.uint8)
+    travel = rng.integers(half - 1, room + 1, size=(n_clips, 2))     # pixels each digit slides
+    start = rng.integers(0, room - travel + 1)                       # where each slide begins
+    rightward = rng.random((n_clips, 2)) < 0.5
+    clips = np.zeros((n_clips, frames, size, size), np.uint8)
+    t = np.clip(np.arange(frames) / (half - 1), 0, 1)                # 0 -> 1 over the first `half`, then still
+    for i in range(n_clips):
+        for d in range(2):                                          # d = 0: the top digit, 1: the bottom one
+            moves_first = labels[i] == d
+            progress = t if moves_first else 1 - t[::-1]             # the second mover: still, then 0 -> 1
+            progress = progress if rightward[i, d] else 1 - progress
+            cols = np.round(start[i, d] + progress * travel[i, d]).astype(int)
+            row = d * digit_size
+            for f in range(frames):
+                clips[i, f, row : row + digit_size, cols[f] : cols[f] + digit_size] = small[i, d]
     return clips, labels
 
 
