@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.udl-installed-$(basename $(notdir $(REQUIREMENTS)))
 LOCK   := $(REQUIREMENTS:.txt=.lock)
 # 1 where the lock applies (the interpreter make would use is CPython 3.11 on Linux x86-64), else 0.
 LOCKED ?= $(shell $(PYTHON) -c 'import platform, sys; print(int(sys.platform == "linux" and platform.machine() == "x86_64" and sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)))' 2>/dev/null || echo 0)
-UV_VERSION := 0.13.9
+UV_VERSION := $(shell sed -n 's/^UV_VERSION = "\([^"]*\)".*/\1/p' tools/lock.py)
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
 # make run / make test use the quick profile unless told otherwise (make run UDL_PROFILE=full).
@@ -47,7 +47,7 @@ endif
 # records; seconds, with uv). A new semester's pin: make lock LOCK_DATE=2027-01-15, then commit both locks.
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m uv --version 2>/dev/null | grep -qx 'uv $(UV_VERSION)' || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	@$(BIN)/python -m uv --version 2>/dev/null | grep -qE '^uv $(UV_VERSION)( |$$)' || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/python tools/lock.py $(if $(LOCK_DATE),--date $(LOCK_DATE))
 
 run: venv

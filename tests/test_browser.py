@@ -1,4 +1,5 @@
-"""Open slides and the course site in a real browser (headless Chromium driven by Playwright) from file://.
+"""Open slides and the course site in a real browser (headless Chromium driven by Playwright) from file://, and
+over loopback HTTP as a class's JupyterHub serves them (deploy/jupyterhub/static_site.py at /services/course/).
 
 Every deck is stepped through slide by slide and fragment by fragment; a test fails on any request that would
 leave the machine (all are blocked and recorded), any request for a local file that is missing, any JavaScript
@@ -7,7 +8,9 @@ saved as a screenshot.
 
 - `test_a_deck_with_long_cells_presents_offline` builds a deck from a made-up executed notebook with every kind
   of long content and runs always (seconds).
-- `test_the_built_site` checks the site `make site` wrote: the index, every link on it, every deck. It runs when
+- `test_a_deck_presents_over_http_from_the_hub_as_from_file`: the same deck, the same slides, no problem either way.
+- `test_the_built_site` checks the site `make site` wrote: the index, every link on it, every deck, from file://
+  and over HTTP (requests to the site's own loopback origin are the only ones let through). It runs when
   ``UDL_SITE`` names the build folder (CI sets it after ``make site``).
 
 Chromium is Debian's ``chromium`` package (or ``UDL_CHROMIUM``): Playwright's own browser download is not
@@ -18,7 +21,10 @@ why, unless ``UDL_REQUIRE_BROWSER=1`` (CI), where they fail instead.
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib.util
 import io
+import threading
 import json
 import os
 import shutil
@@ -30,6 +36,11 @@ import pytest
 
 from udl import notebooks, site
 
+_spec = importlib.util.spec_from_file_location(
+    "udl_static_site", Path(__file__).resolve().parents[1] / "deploy" / "jupyterhub" / "static_site.py")
+static_site = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(static_site)
+HUB_PREFIX = "/services/course/"  # where jupyterhub_config.py's "course" service serves build/
 VIEWPORT = {"width": 1280, "height": 720}
 REVEAL = "Object.values(require.s.contexts._.defined).find(m => m && m.getIndices)"
 
@@ -71,8 +82,9 @@ class Page:
     """A browser tab (and its pop-ups) that blocks and records every request leaving the machine, failed requests
     and JS errors."""
 
-    def __init__(self, browser):
+    def __init__(self, browser, allow: tuple[str, ...] = ()):
         self.problems: list[str] = []
+        self.allow = ("file:", "data:", "blob:", "about:", *allow)  # allow: the loopback site's own origin
         self.context = browser.new_context(viewport=VIEWPORT)
         self.context.route("**/*", self._route)
         self.context.on("page", self._watch)
@@ -82,10 +94,11 @@ class Page:
         page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
         page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
         page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
 
     def _route(self, route):
         url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
+        if url.startswith(self.allow):
             return route.continue_()
         self.problems.append(f"request leaving the machine: {url}")
         return route.abort()
@@ -107,9 +120,9 @@ SLIDE_STATE = """() => {
 }""" % REVEAL
 
 
-def check_deck(browser, url: str, screenshot: Path | None = None) -> tuple[list[str], int]:
+def check_deck(browser, url: str, screenshot: Path | None = None, allow: tuple[str, ...] = ()) -> tuple[list[str], int]:
     """Step through every slide of the deck at `url`; return (problems, number of slides seen)."""
-    tab = Page(browser)
+    tab = Page(browser, allow)
     page = tab.open(url)
     try:
         page.wait_for_selector(".reveal.ready", timeout=20_000)
@@ -199,6 +212,35 @@ def test_a_deck_with_long_cells_presents_offline(browser, assets, tmp_path):
     assert (tmp_path / "title.png").stat().st_size > 1000
 
 
+@contextlib.contextmanager
+def served(build: Path):
+    """Serve `build` over loopback HTTP as the hub does (deploy/jupyterhub/static_site.py, under its prefix)."""
+    server = static_site.serve(build, 0, HUB_PREFIX)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_deck_presents_over_http_from_the_hub_as_from_file(browser, assets, tmp_path):
+    build = tmp_path / "build"
+    deck = notebooks.slides(_executed_notebook(), build / "slides" / "99_long.slides.html",
+                            site.install_assets(build, assets))
+    (build / "index.html").write_text('<a href="slides/99_long.slides.html">deck</a>', encoding="utf-8")
+    from_file = check_deck(browser, deck.as_uri())
+    broken = build / "slides" / "broken.slides.html"
+    broken.write_text(deck.read_text(encoding="utf-8").replace("</body>", '<img src="../assets/none.png"></body>'))
+    with served(build) as origin:
+        over_http = check_deck(browser, f"{origin}{HUB_PREFIX}slides/99_long.slides.html", allow=(origin + "/",))
+        missing, _ = check_deck(browser, f"{origin}{HUB_PREFIX}slides/broken.slides.html", allow=(origin + "/",))
+    assert over_http == from_file and from_file[0] == [] and from_file[1] >= 6, (from_file, over_http)
+    assert [p for p in missing if p.startswith("HTTP 404") and p.endswith("/assets/none.png")], missing
+
+
 def test_speaker_notes_open_offline_with_the_long_prose_and_the_notes_cell(browser, assets, tmp_path):
     build = tmp_path / "build"
     deck = notebooks.slides(_executed_notebook(), build / "slides" / "99_long.slides.html",
@@ -245,10 +287,22 @@ def _site() -> Path:
     return folder.resolve()
 
 
-def test_the_built_site(browser):
+@pytest.mark.parametrize("over", ["file", "http"])
+def test_the_built_site(browser, over):
+    """From file://, and over HTTP as the hub serves it (/services/course/): the same links, pages and decks."""
     build = _site()
-    tab = Page(browser)
-    page = tab.open((build / "index.html").as_uri())
+    if over == "file":
+        _check_site(browser, build, (build / "index.html").as_uri(), lambda path: Path(path), ())
+    else:
+        with served(build) as origin:
+            _check_site(browser, build, f"{origin}{HUB_PREFIX}index.html",
+                        lambda path: build / path[len(HUB_PREFIX):], (origin + "/",))
+
+
+def _check_site(browser, build: Path, index: str, to_file, allow: tuple[str, ...]) -> None:
+    local = ("file:", *allow)
+    tab = Page(browser, allow)
+    page = tab.open(index)
     links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     tab.close()
     problems = list(tab.problems)
@@ -257,11 +311,11 @@ def test_the_built_site(browser):
     linked = set()
     for link in links:
         parsed = urlparse(link)
-        if parsed.scheme in ("http", "https"):
+        if not link.startswith(local):
             if not link.startswith("https://colab.research.google.com/github/"):
                 problems.append(f"the index links outside the site: {link}")
             continue
-        target = Path(unquote(parsed.path))
+        target = to_file(unquote(parsed.path))
         linked.add(target)
         if not target.is_file():
             problems.append(f"broken link: {link}")
@@ -270,15 +324,16 @@ def test_the_built_site(browser):
             if any("solution" in c.metadata.get("tags", []) for c in student.cells):
                 problems.append(f"{target.name}: the student edition keeps a solution cell")
         elif target.name.endswith(".slides.html"):
-            found, count = check_deck(browser, link, build / "screenshots" / f"{target.name[:-12]}.png")
+            shot = build / "screenshots" / f"{target.name[:-12]}.png" if not allow else None
+            found, count = check_deck(browser, link, shot, allow)
             problems += [f"{target.name}: {p}" for p in found] + ([f"{target.name}: no slides"] if not count else [])
         else:
-            page_tab = Page(browser)
+            page_tab = Page(browser, allow)
             page_tab.open(link).wait_for_load_state("load")
-            back = page_tab.page.eval_on_selector_all("a[href^='file:'], a[href^='..']", "els => els.map(e => e.href)")
+            back = page_tab.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
             problems += [f"{target.name}: {p}" for p in page_tab.problems]
             problems += [f"{target.name}: broken link {b}" for b in back
-                         if not Path(unquote(urlparse(b).path)).exists()]
+                         if b.startswith(local) and not to_file(unquote(urlparse(b).path)).exists()]
             page_tab.close()
     problems += [f"deck not linked from the index: {d.name}" for d in decks if d not in linked]
     assert problems == [], json.dumps(problems, indent=1)
