@@ -21,7 +21,7 @@ export UDL_PROFILE ?= quick
 # oneDNN's banner and TF's C++ INFO lines are noise for students; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: venv lock vendor hub-proxy run test test-notebooks student slides site test-site colab-check benchmarks clean
+.PHONY: venv lock vendor hub-proxy run test test-notebooks smoke-full student slides site test-site colab-check benchmarks clean
 
 venv: $(STAMP)
 
@@ -62,6 +62,13 @@ test: venv
 
 test-notebooks: venv
 	$(BIN)/python -m pytest -q notebooks $(NBVAL) $(SAVE)
+
+# The full profile end to end (issue 17): every notebook with UDL_PROFILE=full, each dataset downloaded into an empty
+# cache from a loopback server that serves the canonical archives, built from the mirror ($$UDL_DATA_DIR, else
+# ../shared/data) at the canonical sizes; training cut to a few timed steps (UDL_MAX_STEPS). Prints the estimated
+# uncapped CPU time per notebook; results in build/smoke-full/results (see tests/smoke_full.py).
+smoke-full: venv
+	$(BIN)/python tests/smoke_full.py
 
 student: venv
 	$(BIN)/udl notebooks student
