@@ -145,7 +145,10 @@ def main(argv=None) -> int:
             env = {"UDL_PROFILE": "full", "UDL_MAX_STEPS": str(args.max_steps),
                    "UDL_ORIGINS": str(loopback.origins(base, files, build / "loopback", work / "origins.json")),
                    "UDL_CACHE_DIR": str(work / "cache"), "UDL_RESULTS_DIR": str(results_dir),
-                   "KERAS_HOME": str(work / "keras"), "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "1")}
+                   "KERAS_HOME": str(work / "keras"),
+                   # the kernels import this checkout's udl, whatever the venv has installed
+                   "PYTHONPATH": os.pathsep.join([str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+                   "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "1")}
             print(f"== {len(paths)} notebooks, profile full, UDL_MAX_STEPS={args.max_steps}, data from {base}, "
                   f"empty cache {work / 'cache'}, no mirror", flush=True)
             saved = {k: os.environ.get(k) for k in ("UDL_DATA_DIR", "UDL_OFFLINE")}
