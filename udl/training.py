@@ -133,6 +133,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     The caller's model (weights and optimizer state) is left untouched: a clone with the same weights and
     a fresh optimizer of the same type is trained. The run stops early once the loss diverges: it stops
     being finite, or its running average (exponential, factor 0.8) exceeds `diverge_factor` times its minimum.
+    In a smoke run (``UDL_MAX_STEPS=N``, `udl.stepcap`) it takes max(N, 10) timed steps instead of `steps`.
 
     Args:
         model: a compiled Sequential or functional model (its optimizer type and loss are reused).
