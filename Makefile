@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.udl-installed-$(basename $(notdir $(REQUIREMENTS)))
 LOCK   := $(REQUIREMENTS:.txt=.lock)
 # 1 where the lock applies (the interpreter make would use is CPython 3.11 on Linux x86-64), else 0.
 LOCKED ?= $(shell $(PYTHON) -c 'import platform, sys; print(int(sys.platform == "linux" and platform.machine() == "x86_64" and sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)))' 2>/dev/null || echo 0)
-UV_VERSION := 0.13.9
+UV_VERSION := $(shell sed -n 's/^UV_VERSION = "\([^"]*\)".*/\1/p' tools/lock.py)
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
 # make run / make test use the quick profile unless told otherwise (make run UDL_PROFILE=full).
@@ -21,7 +21,7 @@ export UDL_PROFILE ?= quick
 # oneDNN's banner and TF's C++ INFO lines are noise for students; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: venv lock vendor hub-proxy run test test-notebooks student slides site test-site colab-check benchmarks clean
+.PHONY: venv lock vendor hub-proxy run test test-notebooks smoke-full student slides site test-site colab-check benchmarks clean
 
 venv: $(STAMP)
 
@@ -47,7 +47,7 @@ endif
 # records; seconds, with uv). A new semester's pin: make lock LOCK_DATE=2027-01-15, then commit both locks.
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m uv --version 2>/dev/null | grep -qx 'uv $(UV_VERSION)' || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	@$(BIN)/python -m uv --version 2>/dev/null | grep -qE '^uv $(UV_VERSION)( |$$)' || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/python tools/lock.py $(if $(LOCK_DATE),--date $(LOCK_DATE))
 
 run: venv
@@ -62,6 +62,13 @@ test: venv
 
 test-notebooks: venv
 	$(BIN)/python -m pytest -q notebooks $(NBVAL) $(SAVE)
+
+# The full profile end to end (issue 17): every notebook with UDL_PROFILE=full, each dataset downloaded into an empty
+# cache from a loopback server that serves the canonical archives, built from the mirror ($$UDL_DATA_DIR, else
+# ../shared/data) at the canonical sizes; training cut to a few timed steps (UDL_MAX_STEPS). Prints the estimated
+# uncapped CPU time per notebook; results in build/smoke-full/results (see tests/smoke_full.py).
+smoke-full: venv
+	$(BIN)/python tests/smoke_full.py
 
 student: venv
 	$(BIN)/udl notebooks student

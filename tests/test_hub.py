@@ -455,3 +455,39 @@ def _answers(hub: Hub) -> bool:
         return hub.api("GET", "/").status_code == 200
     except requests.RequestException:
         return False
+
+
+# ---------------------------------------------------------------- the recipe's own checks (no hub started)
+def _load_recipe(monkeypatch, root: Path, **env):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    for key, value in {"UDL_HUB_ROOT": str(root), **env}.items():
+        monkeypatch.setenv(key, value)
+    return PyFileConfigLoader("jupyterhub_config.py", path=str(RECIPE)).load_config()
+
+
+def test_the_recipe_gives_each_student_the_class_folders_and_a_results_folder_of_their_own(monkeypatch, tmp_path):
+    group = grp.getgrgid(os.getegid()).gr_name
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache").chmod(0o2770)
+    (tmp_path / "data").mkdir(mode=0o755)
+    config = _load_recipe(monkeypatch, tmp_path, UDL_HUB_GROUP=group, UDL_HUB_OFFLINE="1")
+    env = config.Spawner.environment
+    student = type("Spawner", (), {"user": type("User", (), {"name": "alice"})()})()
+    assert env["UDL_DATA_DIR"] == str(tmp_path / "data") and env["UDL_CACHE_DIR"] == str(tmp_path / "cache")
+    assert env["UDL_RESULTS_DIR"](student) == str(tmp_path / "results" / "alice") and env["UDL_OFFLINE"] == "1"
+    assert config.Spawner.cmd[:3] == ["/bin/sh", "-c", 'umask 002 && exec "$@"']
+    assert config.JupyterHub.spawner_class.endswith("LocalProcessSpawner")
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the recipe checks the class folders when it runs as root (a real class)")
+def test_the_recipe_refuses_a_writable_mirror_or_a_cache_the_class_cannot_share(monkeypatch, tmp_path):
+    group = grp.getgrgid(0).gr_name
+    (tmp_path / "data").mkdir(mode=0o777)
+    (tmp_path / "data").chmod(0o777)
+    (tmp_path / "cache").mkdir(mode=0o755)
+    with pytest.raises(SystemExit, match="mirror .* is writable by group or others") as refused:
+        _load_recipe(monkeypatch, tmp_path, UDL_HUB_GROUP=group)
+    assert "must be group root with mode 2770" in str(refused.value)
+    with pytest.raises(SystemExit, match="no unix group 'udl-no-such-group'"):
+        _load_recipe(monkeypatch, tmp_path, UDL_HUB_GROUP="udl-no-such-group")

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 INPUTS = ("requirements.txt", "requirements-gpu.txt")
 PYTHON_VERSION = "3.11"
 PLATFORM = "x86_64-manylinux_2_28"
-UV_VERSION = "0.13.9"  # the Makefile installs this one; another uv may write the same resolution differently
+UV_VERSION = "0.13.9"  # `make lock` installs this one (the Makefile reads it here)
 DATE = re.compile(r"^# exclude-newer: (\d{4}-\d{2}-\d{2})$", re.M)
 DIGEST = re.compile(r"^# inputs-sha256: ([0-9a-f]{64})$", re.M)
 
@@ -95,6 +95,11 @@ def header(requirements: Path, date: str) -> str:
 def compile_lock(requirements: Path, date: str) -> Path:
     """Resolve `requirements` + pyproject's dependencies with uv and write the lock (atomically)."""
     lock = lock_path(requirements)
+    version = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, text=True, timeout=60)
+    if version.returncode != 0 or version.stdout.split()[1:2] != [UV_VERSION]:
+        raise SystemExit(f"tools/lock.py needs uv {UV_VERSION} (another may write the same resolution differently); "
+                         f"found: {(version.stdout or version.stderr).strip() or 'none'}. "
+                         f"`make lock` installs it: pip install uv=={UV_VERSION}")
     command = [sys.executable, "-m", "uv", "pip", "compile", "--quiet", "--no-header", "--generate-hashes",
                "--python-version", PYTHON_VERSION, "--python-platform", PLATFORM,
                "--exclude-newer", date, "--index-url", "https://pypi.org/simple",

@@ -15,6 +15,8 @@ Modules, one per purpose (import what you need: ``from udl import data, viz``):
 - ``audio``    read and pad/trim waveforms, waveform and spectrogram plots on real axes, players
 - ``video``    moving-digit clips whose label needs frame order; frame strips and animations
 - ``generative`` what notebooks 12-14 share: fixed-noise sample grids, the classifier score, temperature, bits per character
+- ``stepcap``  ``UDL_MAX_STEPS``: every ``fit`` cut to a few timed steps (the full-profile smoke run)
+- ``estimate`` the full profile's CPU time per notebook, from a capped run's step times
 - ``exercises`` self-check exercises on otter-grader: questions, student editions (otter assign), ``grader``
 - ``notebooks`` execute notebooks into build/, HTML, stripped and student editions
 - ``slides``   the reveal.js deck layout: sub-slides, fragments, speaker notes, local assets

@@ -10,6 +10,7 @@
     udl notebooks site [NB...]         write the course site (index, pages, slides, student editions) into build/
     udl notebooks lint [NB...]         check notebooks against the template in CONTRIBUTING.md
     udl notebooks colab [NB...]        (re)write each notebook's Colab badge and install cell
+    udl notebooks estimate [--results DIR]  uncapped CPU time per notebook, from a capped run (make smoke-full)
     udl results                        print the table of recorded metrics
 
 Errors are one line on stderr: exit code 2 for a wrong command line or setting, 1 for a failure;
@@ -23,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from udl import data, download, formats, notebooks, results, template
+from udl import data, download, estimate, formats, notebooks, results, template
 from udl.settings import SettingError
 
 NOTEBOOKS = Path("notebooks")
@@ -183,6 +184,16 @@ def cmd_notebooks_colab(args) -> int:
     return 0
 
 
+def cmd_notebooks_estimate(args) -> int:
+    folder = Path(args.results) if args.results else results.results_dir()
+    entries = estimate.read(folder) if folder.is_dir() else []
+    if not entries:
+        raise UsageError(f"no results of a capped run in {folder}: run `make smoke-full` (or any run with "
+                         f"UDL_MAX_STEPS set) first, or pass --results with its folder")
+    print(estimate.table(entries))
+    return 0
+
+
 def cmd_results(args) -> int:
     print(results.table(results.read_all()))
     return 0
@@ -225,6 +236,12 @@ def parser() -> argparse.ArgumentParser:
                                   f"them; default vendor/node_modules, filled by {notebooks.ASSETS_NPM})")
         if name == "refresh":
             sub.add_argument("--data-dir", default=None, help="mirror to use (default: $UDL_DATA_DIR)")
+
+    guess = nbs.add_parser("estimate", help="uncapped CPU time per notebook, from a capped run's step times")
+    guess.add_argument("--results", default=None, metavar="DIR",
+                       help="results folder of a run with UDL_MAX_STEPS (default: $UDL_RESULTS_DIR or build/results; "
+                            "make smoke-full writes build/smoke-full/results)")
+    guess.set_defaults(func=cmd_notebooks_estimate)
 
     groups.add_parser("results", help="print recorded metrics").set_defaults(func=cmd_results)
     return top

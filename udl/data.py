@@ -192,16 +192,86 @@ def _cap(name: str) -> int:
     return SIZES[name] + max(SIZES[name] // 4, 1 << 20)
 
 
+# ---------------------------------------------------------------- replaced origins (UDL_ORIGINS: tests and smoke runs)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_EXPECT = {"imdb": {"reviews_per_class"}, "fsdd": {"recordings_digest"}}
+
+
+def replaced_origins() -> dict[str, dict]:
+    """Return the origins that ``UDL_ORIGINS`` replaces: {dataset: {"url", "sha256"[, "expect"]}}, validated.
+
+    The file is for tests and `make smoke-full`, which serve archives in the canonical formats from a loopback
+    server: every URL must be on this machine (127.0.0.1, localhost or ::1) and every archive is pinned by its
+    SHA-256 (including FSDD's and PM2.5's, which the canonical origins cannot pin); the checks after extraction
+    stay, their expected values replaceable only where the file says so under "expect" (imdb:
+    ``reviews_per_class`` {"train": n, "test": n}; fsdd: ``recordings_digest``). Nothing is relaxed without
+    this file: a student never sets it.
+    """
+    path = settings.origins()
+    if path is None:
+        return {}
+    from urllib.parse import urlsplit
+
+    def bad(expected, received, detail=""):
+        return settings._bad("UDL_ORIGINS", f"a JSON file {expected}", str(received), detail or f"in {path}")
+
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise bad("of replacement origins", path, f"unreadable: {type(exc).__name__}") from None
+    if not isinstance(table, dict):
+        raise bad("holding an object {dataset: {url, sha256}}", type(table).__name__)
+    for name, entry in table.items():
+        if name not in URLS:
+            raise bad(f"whose keys are datasets ({', '.join(URLS)})", name)
+        if not isinstance(entry, dict) or set(entry) - {"url", "sha256", "expect"}:
+            raise bad(f"whose entry for {name} is {{url, sha256[, expect]}}", entry)
+        url, pin = entry.get("url"), entry.get("sha256")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
+            raise bad(f"whose URLs are on this machine ({', '.join(LOOPBACK_HOSTS)})", url, f"{name} in {path}")
+        if not (isinstance(pin, str) and re.fullmatch(r"[0-9a-f]{64}", pin)):
+            raise bad("pinning every archive by its SHA-256 (64 lowercase hex digits)", pin, f"{name} in {path}")
+        expect = entry.get("expect", {})
+        if not isinstance(expect, dict) or set(expect) - _EXPECT.get(name, set()):
+            allowed = ", ".join(f"{k} for {n}" for n, keys in _EXPECT.items() for k in sorted(keys))
+            raise bad(f"whose 'expect' names only {allowed}", expect, f"{name} in {path}")
+        counts = expect.get("reviews_per_class", {"train": 1, "test": 1})
+        if not (isinstance(counts, dict) and set(counts) == {"train", "test"}
+                and all(type(n) is int and n > 0 for n in counts.values())):
+            raise bad("whose imdb reviews_per_class is {\"train\": n, \"test\": n}", counts)
+        if not re.fullmatch(r"[0-9a-f]{64}", str(expect.get("recordings_digest", "0" * 64))):
+            raise bad("whose fsdd recordings_digest is 64 lowercase hex digits", expect["recordings_digest"])
+    return table
+
+
+def origin_url(name: str) -> str:
+    """Return the URL `name` is downloaded from: the canonical origin, or its replacement (``UDL_ORIGINS``)."""
+    return replaced_origins().get(name, {}).get("url") or URLS[name]
+
+
+def _source(name: str, pin: str | None) -> tuple[str, str | None]:
+    """Return (URL, SHA-256 pin or None) of `name`'s download."""
+    replaced = replaced_origins().get(name)
+    return (replaced["url"], replaced["sha256"]) if replaced else (URLS[name], pin)
+
+
+def _expected(name: str, key: str, default):
+    return replaced_origins().get(name, {}).get("expect", {}).get(key, default)
+
+
 def _fill_mnist(root: Path) -> None:
-    fetch(URLS["mnist"], root / "mnist.npz", MNIST_SHA, max_bytes=_cap("mnist"))
+    url, pin = _source("mnist", MNIST_SHA)
+    fetch(url, root / "mnist.npz", pin, max_bytes=_cap("mnist"))
 
 
 @contextlib.contextmanager
 def _unpacked(name: str, archive: Path, sha256: str | None, keep, **caps):
     """Download and extract `name`'s archive for the block to use; delete both afterwards, whether or not it worked."""
     folder = archive.parent / name
+    url, pin = _source(name, sha256)
     try:
-        yield extract(fetch(URLS[name], archive, sha256, max_bytes=_cap(name)), folder, keep=keep, **caps)
+        yield extract(fetch(url, archive, pin, max_bytes=_cap(name)), folder, keep=keep, **caps)
     finally:
         archive.unlink(missing_ok=True)  # never kept: a failed or tampered archive is fetched afresh next time
         shutil.rmtree(folder, ignore_errors=True)
@@ -242,13 +312,14 @@ def _move_into_place(source: Path, dest: Path) -> None:
 def _fill_imdb(root: Path) -> None:
     wanted = re.compile(r"^aclImdb/(train|test)/(pos|neg)/[^/]+\.txt$")
     archive = root / "downloads" / "aclImdb_v1.tar.gz"
+    expected = _expected("imdb", "reviews_per_class", {"train": 12_500, "test": 12_500})
     with _unpacked("imdb", archive, IMDB_SHA, lambda n: bool(wanted.match(n))) as folder:
         for split in ("train", "test"):
             for cls in ("pos", "neg"):
                 count = len(list((folder / "aclImdb" / split / cls).glob("*.txt")))
-                if count != 12_500:
-                    raise DownloadError(f"aclImdb_v1.tar.gz: expected 12,500 {split}/{cls} reviews, found {count:,}; "
-                                        f"nothing was saved.")
+                if count != expected[split]:
+                    raise DownloadError(f"aclImdb_v1.tar.gz: expected {expected[split]:,} {split}/{cls} reviews, "
+                                        f"found {count:,}; nothing was saved.")
         _move_into_place(folder / "aclImdb", root / "imdb")
 
 
@@ -258,14 +329,15 @@ def _fill_fsdd(root: Path) -> None:
     with _unpacked("fsdd", root / "downloads" / "fsdd-v1.0.10.tar.gz", None, lambda n: bool(wanted.match(n)),
                    max_bytes=FSDD_EXTRACTED) as folder:
         recordings = next(folder.glob("*/recordings"), folder / "recordings")
-        if _digest(recordings) != FSDD_CONTENT:
+        if _digest(recordings) != _expected("fsdd", "recordings_digest", FSDD_CONTENT):
             raise DownloadError("The FSDD archive's recordings do not match the pinned content hash (v1.0.10); "
                                 "nothing was saved.")
         _move_into_place(recordings, root / "fsdd" / "recordings")
 
 
 def _fill_shakespeare(root: Path) -> None:
-    fetch(URLS["shakespeare"], root / "shakespeare" / "input.txt", SHAKESPEARE_SHA, max_bytes=_cap("shakespeare"))
+    url, pin = _source("shakespeare", SHAKESPEARE_SHA)
+    fetch(url, root / "shakespeare" / "input.txt", pin, max_bytes=_cap("shakespeare"))
 
 
 def _fill_pm25(root: Path) -> None:
@@ -323,7 +395,7 @@ def locate(name: str) -> list[tuple[str, bool, str]]:
         ("mirror", bool(mirror and (mirror / entry.path).exists()),
          str(mirror / entry.path) if mirror else "UDL_DATA_DIR unset"),
         ("cache", cached is not None, str(cache_dir() / entry.path)),
-        ("download", not offline(), "off (UDL_OFFLINE=1)" if offline() else entry.url),
+        ("download", not offline(), "off (UDL_OFFLINE=1)" if offline() else origin_url(name)),
         ("builtin", True, "built-in sample"),
     ]
 
@@ -357,7 +429,7 @@ def _fill(entry: Spec, force: bool) -> tuple[Path, bool]:
         download._clean_leftovers(manifest)
         entry.fill(root)
         entry.read(root / entry.path)  # validate before declaring the cache complete
-        record = {"name": name, "url": entry.url, "path": entry.path, "sha256": _digest(root / entry.path),
+        record = {"name": name, "url": origin_url(name), "path": entry.path, "sha256": _digest(root / entry.path),
                   "stamp": _stamp(root / entry.path)}
         download.write_atomically(manifest, json.dumps(record, indent=1))
     return root / entry.path, True
@@ -407,7 +479,7 @@ def _resolve(entry: Spec) -> tuple[dict, str, str, str]:
             path, downloaded = _fill(entry, force=False)  # a damaged copy is not `_cached`: filled again
             if not downloaded:  # another process sharing the cache filled it meanwhile
                 return entry.read(path), "cache", str(path), ""
-            return entry.read(path), "download", entry.url, f"{damaged}: downloaded again." if damaged else ""
+            return entry.read(path), "download", origin_url(entry.name), f"{damaged}: downloaded again." if damaged else ""
         except (DownloadError, UnsafeArchiveError, formats.MirrorFormatError) as exc:
             reasons.append(f"download failed: {getattr(exc, 'reason', '') or exc}")
     raw = entry.sample()

@@ -133,6 +133,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     The caller's model (weights and optimizer state) is left untouched: a clone with the same weights and
     a fresh optimizer of the same type is trained. The run stops early once the loss diverges: it stops
     being finite, or its running average (exponential, factor 0.8) exceeds `diverge_factor` times its minimum.
+    In a smoke run (``UDL_MAX_STEPS=N``, `udl.stepcap`) it takes max(N, 10) timed steps instead of `steps`.
 
     Args:
         model: a compiled Sequential or functional model (its optimizer type and loss are reused).
@@ -185,13 +186,14 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
     clone = _copy_compiled(model, min_lr)
     lrs = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
     raw, avg, best, diverged = [], 0.0, math.inf, False
-    batches, durations = _batches(x, y, batch_size, seed), []
+    batches, durations, cpu = _batches(x, y, batch_size, seed), [], []
     for i, lr in enumerate(lrs):
         clone.optimizer.learning_rate = float(lr)
-        started = time.perf_counter()
+        started = (time.perf_counter(), time.process_time())
         xb, yb = next(batches)
         loss = float(np.asarray(clone.train_on_batch(xb, yb)).reshape(-1)[0])
-        durations.append(time.perf_counter() - started)
+        durations.append(time.perf_counter() - started[0])
+        cpu.append(time.process_time() - started[1])
         if not math.isfinite(loss):
             diverged = True
             break
@@ -201,7 +203,7 @@ def find_learning_rate(model, x, y=None, min_lr=1e-6, max_lr=1.0, steps=100, bat
         if i >= 5 and avg / (1 - 0.8 ** (i + 1)) > diverge_factor * best:
             diverged = True
             break
-    stepcap.record_loop("find_learning_rate", asked, durations)
+    stepcap.record_loop("find_learning_rate", asked, durations, cpu)
     if not raw:
         raise ValueError(f"The first batch gave a non-finite loss at `min_lr`={min_lr:g}: check the inputs and "
                          f"targets for NaN or infinite values, then try a smaller `min_lr`")
