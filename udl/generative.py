@@ -5,8 +5,10 @@
 - ``reweight`` and ``sample_with_temperature``: sharpen or flatten a distribution with a temperature, and draw from it.
 - ``sample_text``: generate text from a stateful character model, one row per temperature.
 - ``bits_per_char``: the mean -log2 probability a model gave to the characters that came next.
+- ``VAE``: notebook 12's variational autoencoder, a ``keras.Model`` with its own loss, correct on several replicas.
 
-The models themselves (autoencoders, the character RNN, the GAN) are the lesson and stay in the notebooks.
+The models are the lesson and stay in the notebooks, except the two whose custom training must be tested on one
+device and on two (``VAE`` here; the GAN game): the notebooks show their code.
 """
 
 from __future__ import annotations
@@ -407,3 +409,80 @@ class GAN(keras.Model):
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         return {"d_loss": d_mean, "g_loss": g_mean}
+
+
+# --- the variational autoencoder as a keras.Model (notebook 12) -------------------------------------------------
+
+def _global_mean(per_example):
+    """Return the sum of a replica's `per_example` losses over the GLOBAL batch: the mean on one device.
+
+    Under `tf.distribute.MirroredStrategy` Keras sums the replicas' gradients, so each replica's loss must be its
+    share of the mean over the whole batch, not the mean over its own slice (that would multiply the update by the
+    number of replicas). On one device this is the plain mean.
+    """
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    local = keras.ops.cast(keras.ops.shape(per_example)[0], per_example.dtype)
+    return keras.ops.sum(per_example) / (local * replicas)
+
+
+class VAE(keras.Model):
+    """A variational autoencoder trained by `fit` on images alone: notebook 12's model.
+
+    The encoder gives each image a Gaussian in code space (a mean and a log-variance); `call` draws a code from it
+    with the reparameterisation trick (mean + standard deviation × noise, the noise from a
+    `keras.random.SeedGenerator` attached to the model, so a run can be repeated; on several replicas each takes its
+    own slice of one draw) and decodes it. The loss of one
+    image is the reconstruction's binary cross-entropy summed over its pixels plus the KL divergence of its Gaussian
+    from a standard normal; `compute_loss` returns its mean over the batch. Under `MirroredStrategy`
+    (``runtime.setup(distribute=True)``; build and compile inside ``runtime.strategy().scope()``) each replica's
+    sum is divided by the GLOBAL batch size, so the update is the one a single device makes on the whole batch.
+
+    Args:
+        encoder: a Keras model from images (N, ...) to ``[z_mean, z_log_var]``, each (N, latent_dim).
+        decoder: a Keras model from codes (N, latent_dim) to images of the input's shape, values in [0, 1] (sigmoid).
+        seed: seeds the sampling noise.
+
+    Example:
+        >>> vae = VAE(build_encoder(), build_decoder())
+        >>> vae.compile(optimizer=keras.optimizers.Adam(2e-3))
+        >>> vae.fit(x_train, batch_size=128, epochs=10)       # images in [0, 1]; no targets: the image is the target
+    """
+
+    def __init__(self, encoder, decoder, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        for arg, value in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(value, keras.Model):
+                raise fail(arg, "a keras.Model", value, TypeError)
+        if len(encoder.outputs) != 2:
+            raise fail("encoder", "a model with two outputs, [z_mean, z_log_var]", f"{len(encoder.outputs)} outputs")
+        self.encoder, self.decoder = encoder, decoder
+        self.seed_generator = keras.random.SeedGenerator(check_seed("seed", seed))
+
+    def call(self, x):
+        z_mean, z_log_var = self.encoder(x)
+        noise = self._noise(z_mean)                                     # standard normal, shaped like z_mean
+        z = z_mean + keras.ops.exp(0.5 * z_log_var) * noise            # the reparameterisation trick
+        return self.decoder(z), z_mean, z_log_var
+
+    def _noise(self, like):
+        """Return standard-normal noise shaped like `like`: this replica's slice of one draw for the global batch."""
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        context = tf.distribute.get_replica_context()
+        if replicas == 1 or context is None:
+            return keras.random.normal(keras.ops.shape(like), seed=self.seed_generator)
+        batch = keras.ops.shape(like)[0]
+        noise = keras.random.normal((batch * replicas, *like.shape[1:]), seed=self.seed_generator)
+        start = context.replica_id_in_sync_group * batch
+        return noise[start : start + batch]
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        ops = keras.ops
+        reconstruction, z_mean, z_log_var = y_pred
+        per_pixel = keras.losses.binary_crossentropy(x, reconstruction)          # averaged over the channel axis
+        reconstruction_loss = ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=1)  # summed over pixels
+        kl = -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+        return _global_mean(reconstruction_loss + kl)
