@@ -275,3 +275,17 @@ def test_a_threshold_missed_under_the_cap_is_reported_and_recorded_not_raised(ca
     monkeypatch.delenv("UDL_MAX_STEPS")
     with pytest.raises(AssertionError, match="below the expected"):
         results.require(0.1, at_least=0.9, what="test accuracy")
+
+
+def test_max_steps_times_each_step_when_keras_runs_several_per_execution(capped):
+    x, y = _arrays()
+    model = _tiny_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", steps_per_execution=4)
+    count = _Count()
+    model.fit(x, y, batch_size=10, epochs=3, callbacks=[count], verbose=0)
+    model.evaluate(x, y, batch_size=10, verbose=0)
+    fit, evaluate = capped.records()
+    # 3 steps would be one execution, the one that traces: two executions of 4 are run so that one is timed
+    assert count.train == 2 * 2 and fit["steps_run"] == 2 * 8 and fit["steps_per_epoch"] == 100
+    assert evaluate["steps_run"] == 8 and evaluate["steps_per_epoch"] == 100
+    assert 0 < fit["cpu_seconds_per_step"] < fit["cpu_seconds"] / 4  # per step, not per execution of 4

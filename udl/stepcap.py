@@ -143,26 +143,41 @@ def _timer():
     import keras
 
     class StepTimer(keras.callbacks.Callback):
+        # With steps_per_execution > 1, Keras calls these hooks once per execution of several steps (batch is
+        # the first step's index at the start and the last one's at the end): each step is then timed as
+        # the execution's time divided by its steps.
         def __init__(self):
             super().__init__()
-            self.train, self.test, self.train_cpu, self.test_cpu, self._start = [], [], [], [], (0.0, 0.0)
+            self.train, self.test, self.train_cpu, self.test_cpu = [], [], [], []
+            self.steps = {"train": 0, "test": 0}
+            self._start, self._first = (0.0, 0.0), 0
 
-        def _begin(self, *args, **kwargs):
-            self._start = (time.perf_counter(), time.process_time())
+        def _begin(self, batch, logs=None):
+            self._start, self._first = (time.perf_counter(), time.process_time()), batch
 
-        def _end(self, wall: list, cpu: list):
-            wall.append(time.perf_counter() - self._start[0])
-            cpu.append(time.process_time() - self._start[1])
+        def _end(self, kind: str, batch: int, wall: list, cpu: list):
+            n = max(batch - self._first + 1, 1)
+            self.steps[kind] += n
+            wall.append((time.perf_counter() - self._start[0]) / n)
+            cpu.append((time.process_time() - self._start[1]) / n)
 
         on_train_batch_begin = on_test_batch_begin = _begin
 
         def on_train_batch_end(self, batch, logs=None):
-            self._end(self.train, self.train_cpu)
+            self._end("train", batch, self.train, self.train_cpu)
 
         def on_test_batch_end(self, batch, logs=None):
-            self._end(self.test, self.test_cpu)
+            self._end("test", batch, self.test, self.test_cpu)
 
     return StepTimer()
+
+
+def _per_call(model, n: int) -> int:
+    """Return the steps a capped call runs: `n`, but at least two executions when Keras runs several steps in one
+    (``steps_per_execution``), so that one of them is timed after the first, which traces the graph."""
+    per_execution = getattr(model, "steps_per_execution", 1)
+    per_execution = per_execution if isinstance(per_execution, int) and per_execution > 1 else 1
+    return max(n, 2 * per_execution) if per_execution > 1 else n
 
 
 def _seconds(durations: list[float]) -> float | None:
@@ -217,6 +232,7 @@ def _capped_fit(original):
                 val_steps = math.ceil((length - math.floor(length * (1.0 - split))) / (val_batch or 32))
         has_validation = validation is not None or split > 0
         epochs, initial = int(a.get("epochs") or 1), int(a.get("initial_epoch") or 0)
+        n = _per_call(self, n)
         a["steps_per_epoch"] = min(steps, n) if steps else n
         if has_validation:
             a["validation_steps"] = min(val_steps, n) if val_steps else n
@@ -229,7 +245,7 @@ def _capped_fit(original):
               "epochs": max(epochs - initial, 0), "steps_per_epoch": steps,
               "validation_steps": val_steps if has_validation else 0,
               "validation_freq": a.get("validation_freq", 1) if has_validation else None,
-              "batch_size": batch_size, "steps_run": len(timer.train),
+              "batch_size": batch_size, "steps_run": timer.steps["train"],
               "seconds_per_step": _seconds(timer.train), "seconds_per_validation_step": _seconds(timer.test),
               "cpu_seconds_per_step": _seconds(timer.train_cpu),
               "cpu_seconds_per_validation_step": _seconds(timer.test_cpu),
@@ -251,13 +267,14 @@ def _capped_evaluate(original):
         bound = signature.bind(self, *args, **kwargs)
         a = _Arguments(bound, signature)
         steps = a.get("steps") or _batches(a.get("x"), a.get("batch_size"))
+        n = _per_call(self, n)
         a["steps"] = min(steps, n) if steps else n
         timer = _timer()
         a["callbacks"] = list(a.get("callbacks") or []) + [timer]
         start, cpu = time.perf_counter(), time.process_time()
         result = original(*bound.args, **bound.kwargs)
         _add({"call": "evaluate", "model": getattr(self, "name", type(self).__name__), "epochs": 1,
-              "steps_per_epoch": steps, "batch_size": a.get("batch_size"), "steps_run": len(timer.test),
+              "steps_per_epoch": steps, "batch_size": a.get("batch_size"), "steps_run": timer.steps["test"],
               "seconds_per_step": _seconds(timer.test), "cpu_seconds_per_step": _seconds(timer.test_cpu),
               "seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 3)})
         return result
