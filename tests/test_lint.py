@@ -43,12 +43,19 @@ def cells(**replace):
         "load": code('mnist = data.load("mnist")\nprint(np.shape(mnist.x_train))'),
         "record": code(f'results.record("{STEM}", test_accuracy=0.9)'),
         "summary": md("## Summary\n\nYou trained a model."),
-        "exercises": md("## Exercises\n\n**1. More.** Train longer."),
-        "solution": code("print('longer')"),
+        "exercises": md("## Exercises"),
+        "questions": question(1) + question(2),
+        "solution": None,  # a cell tagged `solution` after the questions: what only an instructor sees
     }
-    parts["solution"].metadata["tags"] = ["solution"]
     parts.update(replace)
-    return [c for c in parts.values() if c is not None]
+    return [c for part in parts.values() if part is not None for c in (part if isinstance(part, list) else [part])]
+
+
+def legacy(**replace):
+    """The exercises as they were before checked exercises: a prompt, then a cell tagged `solution`."""
+    parts = dict(exercises=md("## Exercises\n\n**1. More.** Train longer."), questions=None,
+                 solution=code("print('longer')", metadata={"tags": ["solution"]}))
+    return {**parts, **replace}
 
 
 def write(tmp_path, stem=STEM, **replace):
@@ -94,7 +101,7 @@ BROKEN = {
     "setup-unused-module": ("setup", dict(setup=code(SETUP.replace("data, results", "data, results, viz").replace(
         "results, viz, runtime", "results, runtime, viz")))),
     "imports-elsewhere": ("imports", dict(load=code('import os\nmnist = data.load("mnist")\nprint(np.shape(mnist.x_train))'))),
-    "exercise-without-solution": ("exercises", dict(solution=md("A hint, not tagged."))),
+    "exercise-not-checked": ("exercises", legacy()),
     "outputs-unchecked": ("outputs", dict(load=code('mnist = data.load("mnist")\nprint(np.shape(mnist.x_train))',
                                                     outputs=[nbformat.v4.new_output("stream", text="hi\n")]))),
     "outputs-image": ("outputs", dict(load=code("# NBVAL_CHECK_OUTPUT\nmnist = data.load('mnist')", outputs=[
@@ -145,7 +152,7 @@ def question(number=1, **replace):
 def write_checked(tmp_path, questions=None, after=(), **replace):
     """A notebook whose exercises are checked: `questions` (lists of cells) after '## Exercises'."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = cells(exercises=md("## Exercises"), solution=None, **replace)
+    nb.cells = cells(questions=None, **replace)
     for cells_of_one in questions if questions is not None else [question(1), question(2)]:
         nb.cells += cells_of_one
     nb.cells += list(after)
@@ -195,7 +202,8 @@ CHECKED = {  # case: (rule, questions) for a notebook that breaks one rule of ch
 
 
 @pytest.mark.parametrize("case", sorted(CHECKED))
-def test_each_exercise_rule_catches_a_notebook_that_breaks_it(tmp_path, case):
+def test_each_exercise_rule_catches_a_notebook_that_breaks_it(tmp_path, case, monkeypatch):
+    monkeypatch.setattr(template, "MIN_CHECKED", 1)  # one question is enough to break a rule
     rule, questions = CHECKED[case]
     path = write_checked(tmp_path, questions)
     problems = template.lint(path, url=URL)
@@ -203,19 +211,24 @@ def test_each_exercise_rule_catches_a_notebook_that_breaks_it(tmp_path, case):
         f"{case}: expected only rule {rule!r}; got {[str(p) for p in problems]}"
 
 
-def test_a_function_exercise_whose_first_test_calls_it_passes(tmp_path):
+def test_a_function_exercise_whose_first_test_calls_it_passes(tmp_path, monkeypatch):
+    monkeypatch.setattr(template, "MIN_CHECKED", 1)
     fixed = question(1, solution=FUNCTION, test=code(TEST_CONFIG + "assert double(2) == 4"), hidden=None)
     assert template.lint(write_checked(tmp_path, [fixed]), url=URL) == []
 
 
-def test_the_minimum_of_checked_exercises_applies_once_switched_on(tmp_path, monkeypatch):
+def test_every_notebook_has_at_least_min_checked_exercises_and_0_lets_the_old_form_pass(tmp_path, monkeypatch):
+    assert template.MIN_CHECKED == 2  # issue 15: at least two checked exercises per notebook
     one = write_checked(tmp_path, [question(1)])
-    assert template.lint(one, url=URL) == []  # MIN_CHECKED is 0 while notebooks are being converted
-    monkeypatch.setattr(template, "MIN_CHECKED", 2)
     (problem,) = template.lint(one, url=URL)
     assert problem.rule == "exercises" and "at least 2 checked exercises" in problem.message
-    legacy = write(tmp_path)  # prompt + `solution` cell, no question: accepted only while MIN_CHECKED is 0
-    assert "found none" in " ".join(p.message for p in template.lint(legacy, url=URL))
+    (tmp_path / "old").mkdir()
+    old = write(tmp_path / "old", **legacy())
+    assert "found none" in " ".join(p.message for p in template.lint(old, url=URL))
+    monkeypatch.setattr(template, "MIN_CHECKED", 0)  # as it was while the notebooks were being converted
+    assert template.lint(one, url=URL) == [] and template.lint(old, url=URL) == []
+    no_solution = write(tmp_path / "old", **legacy(solution=md("A hint, not tagged.")))
+    assert {p.rule for p in template.lint(no_solution, url=URL)} == {"exercises"}
 
 
 def test_a_problem_names_the_cell_that_breaks_the_rule(tmp_path):

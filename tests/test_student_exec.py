@@ -2,9 +2,9 @@
 
 Each runs as a student would run it (nbclient, in its own folder, the quick profile and whatever data the run
 has: the mirror or the built-in samples): the notebook reaches its end, and every `grader.check("qN")` says
-that the question fails and prints the hint of its first public test. While notebooks are being converted
-(`template.MIN_CHECKED` is 0), 08 or 13 without questions yet is stood in for by another notebook that has
-them (or skipped if none has); once MIN_CHECKED is switched on, 01, 08 and 13 must have them.
+that the question fails and prints the hint of its first public test. 01, 08 and 13 must have questions
+(`template.MIN_CHECKED` is 2); set to 0, as while the notebooks were being converted, a notebook that has
+questions would stand in for 08 or 13 without any.
 """
 
 from pathlib import Path

@@ -22,10 +22,10 @@ from udl import exercises
 from udl.notebooks import _read as read
 from udl.slides import CHECK_MARK, INSTALL_MARK, SOLUTION_TAG, is_install_cell
 
-# Checked exercises (otter questions) each notebook must have. 0 while the notebooks are being converted: a
-# notebook without questions is then linted by the old rule (a `solution` cell after every prompt); set it to 2
-# once every notebook has its questions, and the old form is refused.
-MIN_CHECKED = 0
+# Checked exercises (otter questions) each notebook must have (issue 15: at least two). Set to 0, a notebook
+# without questions would be linted by the old rule (a `solution` cell after every prompt) and
+# tests/test_student_exec.py would let another notebook stand in for 08 or 13: that was for the conversion.
+MIN_CHECKED = 2
 MAX_HEADER_WORDS = 80
 MAX_CELL_LINES = 25
 MAX_CODE_LINES = 300

@@ -39,6 +39,14 @@ def _resize(digits: np.ndarray, size: int) -> np.ndarray:
     return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)
 
 
+def _digit_images(digits) -> np.ndarray:
+    """Return `digits` as (N, H, W) uint8 images, or raise naming the argument."""
+    images = image_batch("digits", digits, channels=(1,))[..., 0]
+    if images.dtype != np.uint8:
+        raise fail("digits", "uint8 images (0..255), like MNIST's", images, TypeError)
+    return images
+
+
 def moving_digits(digits, n_clips: int, frames: int = 8, size: int = 28, digit_size: int = 14,
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Make `n_clips` clips of one digit sliding right, left, down or up; return (clips, direction labels).
@@ -55,9 +63,7 @@ def moving_digits(digits, n_clips: int, frames: int = 8, size: int = 28, digit_s
     Example:
         >>> clips, labels = video.moving_digits(mnist.x_train, 2000, seed=0)
     """
-    images = image_batch("digits", digits, channels=(1,))[..., 0]
-    if images.dtype != np.uint8:
-        raise fail("digits", "uint8 images (0..255), like MNIST's", images, TypeError)
+    images = _digit_images(digits)
     n_clips, frames = positive_int("n_clips", n_clips), positive_int("frames", frames)
     size, digit_size = positive_int("size", size), positive_int("digit_size", digit_size)
     if frames < 2:
@@ -111,9 +117,7 @@ def first_mover(digits, n_clips: int, frames: int = 8, size: int = 28, pause: in
     Example:
         >>> clips, labels = video.first_mover(mnist.x_train, 2000, seed=0)
     """
-    images = image_batch("digits", digits, channels=(1,))[..., 0]
-    if images.dtype != np.uint8:
-        raise fail("digits", "uint8 images (0..255), like MNIST's", images, TypeError)
+    images = _digit_images(digits)
     n_clips, frames, size = positive_int("n_clips", n_clips), positive_int("frames", frames), positive_int("size", size)
     if isinstance(pause, bool) or not isinstance(pause, (int, np.integer)) or pause < 0:
         raise fail("pause", "a non-negative integer (still frames between the two moves)", pause)
