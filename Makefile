@@ -97,9 +97,10 @@ slides: venv vendor
 site: venv vendor
 	$(BIN)/udl notebooks site
 
-# Open the site in headless Chromium: every link, every slide (needs `apt-get install chromium`).
+# Open the site in headless Chromium (every link, every slide; needs `apt-get install chromium`), and fetch every
+# link of every page over loopback HTTP as the class hub serves it.
 test-site: venv
-	UDL_SITE=build UDL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_browser.py
+	UDL_SITE=build UDL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_browser.py tests/test_static_site.py
 
 # Install udl into a fresh venv holding a real TensorFlow and an older Keras, as on Colab (minutes, ~600 MB).
 colab-check: venv

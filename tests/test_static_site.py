@@ -75,9 +75,10 @@ def get(url: str) -> tuple[int, bytes, str]:
         return error.code, b"", error.headers.get("Location", "")
 
 
-def check_site(build: Path, base: str) -> tuple[list[str], int]:
-    """Fetch every local href/src of every page over HTTP; return the ones that differ from file://, and the count."""
-    problems, seen = [], set()
+def check_site(build: Path, base: str) -> tuple[list[str], set[Path]]:
+    """Fetch every local href/src of every page over HTTP; return the ones that differ from file://, and the files
+    that were fetched."""
+    problems, seen, fetched = [], set(), set()
     for page in sorted(build.rglob("*.html")):
         relative = page.relative_to(build).as_posix()
         page_url = base + PREFIX + relative
@@ -94,12 +95,13 @@ def check_site(build: Path, base: str) -> tuple[list[str], int]:
                 continue
             if on_disk.is_dir():
                 on_disk = on_disk / "index.html"
+            fetched.add(on_disk)
             status, body, _ = get(over_http)
             if not on_disk.is_file():
                 problems.append(f"{relative}: {link} names no file (broken from file:// too)")
             elif status != 200 or body != on_disk.read_bytes():
                 problems.append(f"{relative}: {link} -> {over_http} answered {status}, not {on_disk.name}")
-    return problems, len(seen)
+    return problems, fetched
 
 
 def test_a_site_served_under_the_hub_prefix_resolves_every_link_as_from_file(tmp_path, serve):
@@ -117,7 +119,11 @@ def test_a_site_served_under_the_hub_prefix_resolves_every_link_as_from_file(tmp
     (build / "html" / "index.html").write_text('<a href="02.html">2</a><img src="../assets/img/logo.png">')
     (build / "html" / "02.html").write_text('<a href="../slides/01%20deck.slides.html">deck</a>')
     base = serve(build)
-    assert check_site(build, base) == ([], 8)
+    problems, fetched = check_site(build, base)
+    assert problems == []
+    assert fetched == {(build / f).resolve() for f in ("assets/style.css", "assets/img/logo.png", "index.html",
+                                                       "slides/01 deck.slides.html", "html/index.html",
+                                                       "html/02.html")}
     assert get(base + PREFIX.rstrip("/")) == (301, b"", PREFIX)
     assert get(base + "/index.html")[0] == 404  # only under the prefix
     assert get(base + PREFIX + "assets/")[0] == 404  # no listing
@@ -142,9 +148,13 @@ def test_the_built_site_over_http():
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
-        problems, checked = check_site(build, base)
-        decks = len(list((build / "slides").glob("*.slides.html")))
-        assert decks and checked > 4 * decks, f"only {checked} links checked for {decks} decks"
+        problems, fetched = check_site(build, base)
+        # every notebook's page, deck and student edition is linked from the site and was fetched over HTTP
+        expected = {p.resolve() for folder, pattern in (("html", "*.html"), ("slides", "*.slides.html"),
+                                                        ("student", "*.ipynb"))
+                    for p in (build / folder).glob(pattern)}
+        assert len(expected) >= 3 * 15, f"the site at {build} is incomplete: {sorted(expected)}"
+        assert expected <= fetched, f"not linked from any page: {sorted(expected - fetched)}"
     finally:
         server.shutdown()
         server.server_close()
