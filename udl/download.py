@@ -102,7 +102,7 @@ def _umask() -> int:
                 if line.startswith("Umask:"):
                     return int(line.split()[1], 8)
     except (OSError, ValueError):
-        pass
+        pass  # no /proc: read the umask the portable way below
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
