@@ -168,7 +168,7 @@ def student_code(source: str) -> str:
     return "\n".join(replace_solutions(source.splitlines(), "python"))
 
 
-def _parse(code: str) -> ast.Module | None:
+def parse(code: str) -> ast.Module | None:
     """Parse a cell, IPython magics (``%timeit``) turned into Python first; None when it does not parse."""
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -180,7 +180,7 @@ def _parse(code: str) -> ast.Module | None:
 
 def blanks(code: str) -> set[str]:
     """Return the names that a student cell leaves unanswered: bound to ``...``, or functions whose body is ``...``."""
-    tree = _parse(code)
+    tree = parse(code)
     if tree is None:
         return set()
     names = set()
@@ -206,7 +206,7 @@ def misuses(code: str, values: set[str]) -> list[str]:
     """Return what `code` does with names holding ``...`` that would raise: ``x.attr``, ``x[i]``, ``x()``,
     arithmetic, ordering comparisons and format specs (``f"{x:.2f}"``); passing ``x`` around or printing it is fine.
     """
-    tree = _parse(code)
+    tree = parse(code)
     if tree is None:
         return []
 
@@ -235,7 +235,7 @@ def misuses(code: str, values: set[str]) -> list[str]:
 
 def value_blanks(code: str) -> set[str]:
     """The names a student cell binds to ``...`` (not the functions left with a ``...`` body)."""
-    tree = _parse(code)
+    tree = parse(code)
     if tree is None:
         return set()
     functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
@@ -244,7 +244,7 @@ def value_blanks(code: str) -> set[str]:
 
 def reads(code: str) -> set[str]:
     """Return the names a test reads."""
-    tree = _parse(code)
+    tree = parse(code)
     if tree is None:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

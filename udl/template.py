@@ -126,16 +126,6 @@ def colab(path, url: str | None = None) -> bool:
 
 
 # ---------------------------------------------------------------- the rules
-def _python(source: str) -> ast.Module | None:
-    """Parse a code cell (IPython magics turned into Python first); None when it does not parse."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return None
-
-
 def _is_solution(cell) -> bool:
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
@@ -192,7 +182,7 @@ def _check_setup(cells, url: str):
         yield setup, "the setup cell (udl imports, other imports, runtime.setup()) is missing"
         return
     index, source = code[1], cells[code[1]].source
-    tree = _python(source)
+    tree = exercises.parse(source)
     body = tree.body if tree else []
     first = body[0] if body else None
     if not (isinstance(first, ast.ImportFrom) and first.module == "udl" and first.lineno == 1):
@@ -216,7 +206,7 @@ def _check_setup(cells, url: str):
 
 
 def _check_code(cell, index: int, stem: str, setup_index: int | None):
-    tree = _python(cell.source)
+    tree = exercises.parse(cell.source)
     solution = _is_solution(cell)
     lines = cell.source.splitlines()
     if len(lines) > MAX_CELL_LINES:
@@ -387,7 +377,7 @@ def _check_tests(nb, questions):
             yield question.solution[0], f"otter cannot blank this solution: {error}"
             continue
         blank = exercises.blanks(student)
-        if _python(student) is None:
+        if exercises.parse(student) is None:
             yield question.solution[0], "the student's version of this cell (as otter blanks it) does not parse"
         elif not blank:
             yield question.solution[0], ("the solution leaves the student nothing to answer: end answer lines with "
