@@ -216,16 +216,21 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(folder: Path):
-    """Serve `folder` over HTTP on 127.0.0.1 (a free port) while the block runs; yield the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def running(server):
+    """Run an HTTP `server` bound to 127.0.0.1 in a thread while the block runs; yield its base URL."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(5)
+
+
+def serve(folder: Path):
+    """Serve `folder` over HTTP on 127.0.0.1 (a free port) while the block runs; yield the base URL."""
+    return running(ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(folder))))
 
 
 def origins(base: str, files: dict[str, Path], folder: Path, dest: Path, expect: dict | None = None) -> Path:

@@ -21,10 +21,8 @@ why, unless ``UDL_REQUIRE_BROWSER=1`` (CI), where they fail instead.
 from __future__ import annotations
 
 import base64
-import contextlib
 import importlib.util
 import io
-import threading
 import json
 import os
 import shutil
@@ -34,6 +32,7 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 
+import loopback
 from udl import notebooks, site
 
 _spec = importlib.util.spec_from_file_location(
@@ -212,18 +211,9 @@ def test_a_deck_with_long_cells_presents_offline(browser, assets, tmp_path):
     assert (tmp_path / "title.png").stat().st_size > 1000
 
 
-@contextlib.contextmanager
 def served(build: Path):
     """Serve `build` over loopback HTTP as the hub does (deploy/jupyterhub/static_site.py, under its prefix)."""
-    server = static_site.serve(build, 0, HUB_PREFIX)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    return loopback.running(static_site.serve(build, 0, HUB_PREFIX))
 
 
 def test_a_deck_presents_over_http_from_the_hub_as_from_file(browser, assets, tmp_path):
