@@ -51,13 +51,15 @@ def train(distribute, real_label=0.9):
                                       keras.layers.Reshape((4, 4, 1))])
         discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
                                           keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
-        gan = generative.GAN(generator, discriminator, real_label=real_label, seed=3)
+        gan = generative.GAN(generator, discriminator, real_label=real_label, seed=3, ema=0.9)
         gan.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5))
     start = np.random.default_rng(1)
     for model in (generator, discriminator):   # the same starting point for every run
         model.set_weights([start.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+    gan.ema_generator.set_weights(generator.get_weights())
     history = gan.fit(real, batch_size=32, epochs=2, shuffle=False, verbose=0)   # 4 steps of 32 (global)
-    weights = np.concatenate([w.ravel() for m in (generator, discriminator) for w in m.get_weights()])
+    players = (generator, discriminator, gan.ema_generator)
+    weights = np.concatenate([w.ravel() for m in players for w in m.get_weights()])
     return {"replicas": runtime.replicas(), "weights": weights.tolist(),
             "d_loss": history.history["d_loss"][-1], "g_loss": history.history["g_loss"][-1]}
 
@@ -70,6 +72,7 @@ def test_gan_train_step_on_two_replicas_makes_the_update_of_one_device():
 
     A loss averaged per replica (the classic mistake) doubles every update, and noise drawn per replica repeats
     the same fakes on both: either moves the weights by far more than the float32 summation order (~1e-6) does.
+    The moving average of the generator's weights (``ema``) is compared too.
     """
     runs = _replicas.run(GAN_STEPS)
     one, two = runs["one"], runs["two"]
@@ -79,3 +82,47 @@ def test_gan_train_step_on_two_replicas_makes_the_update_of_one_device():
     np.testing.assert_allclose(two["weights"], one["weights"], rtol=1e-4, atol=1e-5)
     assert two["d_loss"] == pytest.approx(one["d_loss"], rel=1e-4) and two["g_loss"] == pytest.approx(one["g_loss"],
                                                                                                        rel=1e-4)
+
+
+def _tiny_gan(ema, seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    generator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(16, activation="tanh"),
+                                  keras.layers.BatchNormalization(), keras.layers.Reshape((4, 4, 1))])
+    discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    gan = generative.GAN(generator, discriminator, seed=3, ema=ema)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    return gan
+
+
+def test_gan_ema_generator_averages_the_generators_weights_step_by_step():
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 4, 4, 1)).astype("float32")
+    gan = _tiny_gan(ema=0.6)
+    assert gan.ema_generator is not gan.generator and not gan.ema_generator.trainable_weights
+    expected = gan.generator.get_weights()
+    np.testing.assert_array_equal(gan.ema_generator.get_weights()[0], expected[0])   # starts as a copy
+    for step in range(1, 5):
+        gan.fit(real, batch_size=16, epochs=1, shuffle=False, verbose=0)            # one step
+        decay = min(0.6, (1 + step) / (10 + step))                                   # warm-up: 0.18, 0.25, ...
+        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, gan.generator.get_weights())]
+        for got, want in zip(gan.ema_generator.get_weights(), expected):             # BatchNorm statistics too
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(gan.ema_generator.get_weights()[0], gan.generator.get_weights()[0])  # it lags
+
+
+def test_gan_ema_leaves_the_players_updates_alone():
+    real = np.random.default_rng(0).uniform(-1, 1, (64, 4, 4, 1)).astype("float32")
+    plain, averaged = _tiny_gan(ema=None), _tiny_gan(ema=0.99)
+    assert plain.ema_generator is None
+    for gan in (plain, averaged):
+        gan.fit(real, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(plain.generator.get_weights() + plain.discriminator.get_weights(),
+                    averaged.generator.get_weights() + averaged.discriminator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("ema", [0, 1, 1.5, -0.1, True, "0.999"])
+def test_gan_bad_ema(ema):
+    with pytest.raises(ValueError, match="`ema` must be"):
+        _tiny_gan(ema=ema)

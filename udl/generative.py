@@ -329,11 +329,19 @@ class GAN(keras.Model):
     normalisation inside the players still uses each replica's own statistics unless built with
     ``synchronized=True``.)
 
+    With ``ema`` (a decay such as 0.999) the model also keeps ``ema_generator``: a copy of the generator whose
+    weights (batch-norm statistics included) are an exponential moving average of the generator's, updated after
+    every generator step. Averaging the last thousand-odd updates smooths out the game's back-and-forth, so the
+    average usually draws cleaner digits than the generator's current weights do; sample from it. Early on the
+    decay is ``min(ema, (1 + t) / (10 + t))`` after t steps (as in ``tf.train.ExponentialMovingAverage``), so the
+    average does not drag the random starting weights along for thousands of steps.
+
     Args:
         generator: a Keras model from noise (N, latent_dim) to images (N, H, W, C), e.g. ending in tanh.
         discriminator: a Keras model from images to one logit per image (N, 1): high for "real".
         real_label: the target for real images in the discriminator's loss (1.0 for none of the smoothing).
         seed: seeds the noise.
+        ema: None (no average), or the decay of the moving average of the generator's weights, in (0, 1).
 
     Example:
         >>> gan = GAN(build_generator(), build_discriminator())
@@ -342,7 +350,8 @@ class GAN(keras.Model):
         >>> gan.fit(real_images_in_minus_1_to_1, epochs=3, steps_per_epoch=125)
     """
 
-    def __init__(self, generator, discriminator, real_label: float = 0.9, seed: int = 0, **kwargs):
+    def __init__(self, generator, discriminator, real_label: float = 0.9, seed: int = 0, ema: float | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         for arg, value in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(value, keras.Model):
@@ -354,6 +363,14 @@ class GAN(keras.Model):
         self.latent_dim = int(generator.input_shape[-1])
         self.real_label = float(real_label)
         self.seed_generator = keras.random.SeedGenerator(check_seed("seed", seed))
+        if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 < ema < 1):
+            raise fail("ema", "None or a decay in (0, 1), e.g. 0.999", ema)
+        self.ema = None if ema is None else float(ema)
+        self.ema_generator = None
+        if ema is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Set each player's optimiser (both required) and compile; other keyword arguments go to Keras."""
@@ -408,6 +425,11 @@ class GAN(keras.Model):
             g_loss, g_mean = self._scaled(bce(ops.ones_like(fake_logits), fake_logits, from_logits=True))
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        if self.ema_generator is not None:  # 3. the moving average of the generator's weights
+            steps = ops.cast(self.g_optimizer.iterations, "float32")
+            decay = ops.minimum(self.ema, (1.0 + steps) / (10.0 + steps))
+            for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+                average.assign(decay * average + (1.0 - decay) * ops.cast(weight, average.dtype))
         return {"d_loss": d_mean, "g_loss": g_mean}
 
 
