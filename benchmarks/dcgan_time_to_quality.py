@@ -9,9 +9,11 @@ seconds, or CPU-seconds of this process with ``--clock cpu``):
   (a) the TensorFlow tutorial `generative/dcgan`: noise 100 -> Dense 7·7·256 -> Conv2DTranspose 128 (5×5) -> 64 ->
       1 (tanh), BatchNorm and LeakyReLU between; discriminator Conv 64 -> Conv 128 (5×5, stride 2, LeakyReLU,
       Dropout 0.3) -> Dense 1; both players updated on the same noise, Adam 1e-4, batch 256, pixels in [-1, 1];
-  (b) notebook 14's recipe (`build_generator`, `build_discriminator`, `udl.generative.GAN`, compiled and fed as in the
-      notebook: Adam 2e-3 for both players, beta_1 0.5, batch 32);
-  (c) notebook 14's recipe before 2026-12-03: the same networks with Adam 5e-4 and batch 64.
+  (b) notebook 14's full-profile recipe (`build_generator`, `build_discriminator` at WIDTH 64, `udl.generative.GAN`
+      with an average of the generator's weights, ``ema=0.999``, compiled and fed as in the notebook: Adam 2e-3 for
+      both players, beta_1 0.5, batch 128); it is scored on the average's samples, and the generator's own weights'
+      score is printed beside it;
+  (c) notebook 14's quick-profile recipe: the same code at WIDTH 32, batch 32, no average.
 ``--recipes`` picks some of them (e.g. ``--recipes b c``).
 Every ``--every`` seconds of training a callback stops the clock and copies the generator's weights. After
 training, each copy generates 2,000 digits from fixed noise and is scored with the classifier score
@@ -109,17 +111,17 @@ class TutorialGAN(keras.Model):
 # MUST match the cells of notebooks/14_gans.ipynb (checked by `drift_from_notebook`).
 
 LATENT_DIM = 64
-BATCH_SIZE = 32  # per device: the notebook's runtime.global_batch(32) on one device
-OLD_BATCH_SIZE, OLD_LR = 64, 5e-4  # (c)
+WIDTH, BATCH_SIZE, EMA = 64, 128, 0.999  # the notebook's full profile, on one device
+QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA = 32, 32, None  # (c): its quick profile
 
 
 def build_generator():
     noise = keras.Input(shape=(LATENT_DIM,))
-    x = layers.Dense(7 * 7 * 64, use_bias=False)(noise)
+    x = layers.Dense(7 * 7 * 2 * WIDTH, use_bias=False)(noise)
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Reshape((7, 7, 64))(x)
-    x = layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False)(x)  # 7×7 -> 14×14
+    x = layers.Reshape((7, 7, 2 * WIDTH))(x)
+    x = layers.Conv2DTranspose(WIDTH, 4, strides=2, padding="same", use_bias=False)(x)  # 7×7 -> 14×14
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
     images = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)  # -> 28×28
@@ -128,9 +130,9 @@ def build_generator():
 
 def build_discriminator():
     images = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(32, 4, strides=2, padding="same", use_bias=False)(images)  # 28×28 -> 14×14
+    x = layers.Conv2D(WIDTH, 4, strides=2, padding="same", use_bias=False)(images)  # 28×28 -> 14×14
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False)(x)  # -> 7×7
+    x = layers.Conv2D(2 * WIDTH, 4, strides=2, padding="same", use_bias=False)(x)  # -> 7×7
     x = layers.LeakyReLU(0.2)(x)
     logits = layers.Dense(1)(layers.Flatten()(x))
     return keras.Model(images, logits, name="discriminator")
@@ -155,7 +157,7 @@ def build_classifier():
     return keras.Model(inputs, outputs, name="classifier")
 
 
-TUTORIAL, OURS, OLD = "(a) TF tutorial", "(b) notebook 14", "(c) notebook 14 before"
+TUTORIAL, OURS, QUICK = "(a) TF tutorial", "(b) notebook 14 full", "(c) notebook 14 quick"
 
 
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
@@ -166,8 +168,12 @@ def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     code = "\n".join(line.rstrip() for line in "\n".join(cells).splitlines())
     expected = [inspect.getsource(f).strip() for f in (build_generator, build_discriminator, compile_model,
                                                          build_classifier)]
-    expected += [f"LATENT_DIM = {LATENT_DIM}", f"BATCH_SIZE = runtime.global_batch({BATCH_SIZE})", "x_train * 2 - 1",
-                 "generative.GAN(generator, discriminator)"]
+    expected += [f"LATENT_DIM = {LATENT_DIM}",
+                 f"BATCH_SIZE = runtime.global_batch(runtime.pick(quick={QUICK_BATCH_SIZE}, full={BATCH_SIZE}))",
+                 f"WIDTH = runtime.pick(quick={QUICK_WIDTH}, full={WIDTH})",
+                 f"EMA = runtime.pick(quick={QUICK_EMA}, full={EMA})", "x_train * 2 - 1",
+                 "generative.GAN(generator, discriminator, ema=EMA)",
+                 "gan.generator if gan.ema_generator is None else gan.ema_generator"]
     return [text.splitlines()[0] for text in expected if text not in code]
 
 
@@ -175,7 +181,11 @@ def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
 
 @dataclass
 class Run:
-    """One recipe trained once: (steps, wall s, CPU s, classifier score) at each snapshot."""
+    """One recipe trained once: (steps, wall s, CPU s, classifier score, raw score) at each snapshot.
+
+    The score is of the samples the recipe draws (from the average of the generator's weights when it keeps one);
+    the raw score is of the generator's own weights (the same number without an average).
+    """
 
     recipe: str
     seed: int
@@ -206,7 +216,9 @@ class Clock(keras.callbacks.Callback):
         train_wall, train_cpu = wall - self.wall0 - self.paused_wall, cpu - self.cpu0 - self.paused_cpu
         spent = train_wall if self.clock == "wall" else train_cpu
         if spent >= self.every * (len(self.snapshots) + 1) or spent >= self.budget:
-            self.snapshots.append((self.steps, train_wall, train_cpu, self.model.generator.get_weights()))
+            average = getattr(self.model, "ema_generator", None)
+            self.snapshots.append((self.steps, train_wall, train_cpu, self.model.generator.get_weights(),
+                                   None if average is None else average.get_weights()))
             if spent >= self.budget:
                 self.model.stop_training = True
             self.paused_wall += time.perf_counter() - wall
@@ -220,24 +232,32 @@ def dataset(x, batch_size: int, seed: int):
 
 
 def train(recipe: str, seed: int, x, classifier, budget: float, every: float, clock: str) -> Run:
+    global WIDTH  # the notebook's functions read WIDTH, as they do there
     keras.utils.set_random_seed(seed)
     if recipe == TUTORIAL:
         gan, batch_size, latent = TutorialGAN(seed), 256, 100
         gan.compile()
-    elif recipe == OURS:
-        gan, batch_size, latent = compile_model(GAN(build_generator(), build_discriminator(), seed=seed)), BATCH_SIZE, LATENT_DIM
     else:
-        gan = compile_model(GAN(build_generator(), build_discriminator(), seed=seed), d_lr=OLD_LR, g_lr=OLD_LR)
-        batch_size, latent = OLD_BATCH_SIZE, LATENT_DIM
+        width, batch_size, ema = (WIDTH, BATCH_SIZE, EMA) if recipe == OURS else (QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA)
+        saved, WIDTH = WIDTH, width
+        try:
+            gan = compile_model(GAN(build_generator(), build_discriminator(), seed=seed, ema=ema))
+        finally:
+            WIDTH = saved
+        latent = LATENT_DIM
     timer = Clock(budget, every, clock)
     timer.start()
     gan.fit(dataset(x, batch_size, seed), epochs=1, steps_per_epoch=10**7, shuffle=False, verbose=0, callbacks=[timer])
     noise = np.random.default_rng(1000 + seed).normal(size=(N_SCORED, latent)).astype("float32")
     run = Run(recipe, seed)
-    for steps, wall, cpu, weights in timer.snapshots:  # scored now that the clock has stopped
+    def score(weights):
         gan.generator.set_weights(weights)
         images = (gan.generator.predict(noise, batch_size=500, verbose=0) + 1) / 2
-        run.points.append((steps, wall, cpu, classifier_score(classifier.predict(images, batch_size=500, verbose=0))))
+        return classifier_score(classifier.predict(images, batch_size=500, verbose=0))
+
+    for steps, wall, cpu, weights, average in timer.snapshots:  # scored now that the clock has stopped
+        raw = score(weights)
+        run.points.append((steps, wall, cpu, raw if average is None else score(average), raw))
     return run
 
 
@@ -279,7 +299,8 @@ def main(argv=None) -> int:
     parser.add_argument("--every", type=float, default=20.0, help="seconds of training between snapshots")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipes", nargs="+", choices=("a", "b", "c"), default=["a", "b", "c"],
-                        help="which recipes to train: a (the tutorial), b (notebook 14), c (notebook 14 before)")
+                        help="which recipes to train: a (the tutorial), b (notebook 14's full profile), c (its quick "
+                             "profile)")
     parser.add_argument("--plot", type=Path, help="also save the score against training time to this image file")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="what --budget and --every count: wall-clock seconds (default) or CPU-seconds of this "
@@ -314,16 +335,17 @@ def main(argv=None) -> int:
     print(f"classifier: test accuracy {accuracy:.2%}; classifier score of the {len(x_test):,} real test digits "
           f"{real:.2f}", flush=True)
 
-    names = {"a": TUTORIAL, "b": OURS, "c": OLD}
+    names = {"a": TUTORIAL, "b": OURS, "c": QUICK}
     runs: dict[str, list[Run]] = {names[key]: [] for key in sorted(set(args.recipes))}
     for i, seed in enumerate(args.seeds):
         for name in (list(runs) if i % 2 == 0 else list(runs)[::-1]):
             run = train(name, seed, x, classifier, args.budget, args.every, args.clock)
             runs[name].append(run)
-            trace = ", ".join(f"{p[1]:.0f}s:{p[3]:.2f}" for p in run.points)
+            trace = ", ".join(f"{p[2]:.0f}:{p[3]:.2f}" + (f" ({p[4]:.2f})" if p[4] != p[3] else "")
+                              for p in run.points)
             print(f"  {name}, seed {seed}: {run.points[-1][0]} steps, score {run.points[-1][3]:.2f} after "
                   f"{run.points[-1][1]:.0f} s ({run.points[-1][2]:.0f} CPU-s); load {os.getloadavg()[0]:.1f}; "
-                  f"score over time: {trace}", flush=True)
+                  f"score at CPU-s (raw weights' score in brackets): {trace}", flush=True)
 
     print(f"\nmedian of {len(args.seeds)} seeds; training time only (scoring excluded); budget {args.budget:.0f} "
           f"{args.clock} s")
