@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import math
 import os
 import platform
@@ -48,6 +47,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
+from _timing import missing_from_notebook  # noqa: E402
 from udl import data  # noqa: E402
 from udl.generative import GAN, classifier_score  # noqa: E402
 
@@ -162,10 +162,6 @@ TUTORIAL, OURS, QUICK = "(a) TF tutorial", "(b) notebook 14 full", "(c) notebook
 
 def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     """Return what differs between (b) here and the recipe notebook 14 teaches (empty when they match)."""
-    if not path.is_file():
-        return [f"{path} not found"]
-    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    code = "\n".join(line.rstrip() for line in "\n".join(cells).splitlines())
     expected = [inspect.getsource(f).strip() for f in (build_generator, build_discriminator, compile_model,
                                                          build_classifier)]
     expected += [f"LATENT_DIM = {LATENT_DIM}",
@@ -174,7 +170,7 @@ def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
                  f"EMA = runtime.pick(quick={QUICK_EMA}, full={EMA})", "x_train * 2 - 1",
                  "generative.GAN(generator, discriminator, ema=EMA)",
                  "gan.generator if gan.ema_generator is None else gan.ema_generator"]
-    return [text.splitlines()[0] for text in expected if text not in code]
+    return missing_from_notebook(path, expected)
 
 
 # --- timing --------------------------------------------------------------------------------------------------
