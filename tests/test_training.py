@@ -237,3 +237,34 @@ def test_one_cycle_rejects_bad_arguments():
         training.one_cycle(0, 100)
     with pytest.raises(ValueError, match="`peak_lr`"):
         training.one_cycle(3, 100, peak_lr=float("nan"))
+
+
+def test_accuracy_matches_a_hand_count_in_any_chunking():
+    # A fixed linear classifier whose predictions are known: class = argmax of x @ W.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(37, 4)).astype("float32")
+    w = rng.normal(size=(4, 3)).astype("float32")
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3, use_bias=False)(inputs))
+    model.layers[-1].set_weights([w])
+    predicted = (x @ w).argmax(axis=1)
+    y = predicted.copy()
+    y[:10] = (y[:10] + 1) % 3                       # 10 of 37 wrong
+    for batch_size in (1, 5, 37, 1000):
+        assert training.accuracy(model, x, y, batch_size=batch_size) == pytest.approx(27 / 37)
+
+
+def test_accuracy_rejects_bad_arguments():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+    x = np.zeros((5, 4), "float32")
+    with pytest.raises(ValueError, match="y"):
+        training.accuracy(model, x, np.zeros(4, "int64"))          # one label short
+    with pytest.raises(ValueError, match="y"):
+        training.accuracy(model, x, np.zeros(5, "float32"))        # not integer labels
+    with pytest.raises(ValueError, match="x"):
+        training.accuracy(model, np.zeros((5, 3), "float32"), np.zeros(5, "int64"))
+    with pytest.raises(ValueError, match="batch_size"):
+        training.accuracy(model, x, np.zeros(5, "int64"), batch_size=0)
+    with pytest.raises(TypeError, match="model"):
+        training.accuracy("model", x, np.zeros(5, "int64"))

@@ -54,6 +54,32 @@ def _check_array_input(model: keras.Model, x, arg: str = "x") -> np.ndarray:
     return array
 
 
+# --------------------------------------------------------------------------- scoring
+
+
+def accuracy(model, x, y, batch_size: int = 1000) -> float:
+    """Return the share of examples in `x` whose highest-scoring class is the integer label in `y`.
+
+    The model is called directly, in inference mode, on chunks of `batch_size` examples. ``evaluate`` would first
+    build and compile a test function, which for a model scored once costs more than the scoring itself.
+
+    Example:
+        >>> training.accuracy(model, x_test, y_test)
+        0.9485
+    """
+    model = _check_model(model)
+    array = _check_array_input(model, x)
+    labels = np.asarray(y)
+    if labels.shape != (len(array),) or not np.issubdtype(labels.dtype, np.integer):
+        raise fail("y", f"{len(array)} integer class labels, one per example of x (shape ({len(array)},))", labels)
+    batch_size = positive_int("batch_size", batch_size)
+    scores = np.concatenate([keras.ops.convert_to_numpy(model(array[i:i + batch_size], training=False))
+                             for i in range(0, len(array), batch_size)])
+    if scores.ndim != 2:
+        raise fail("model", "a classifier with one score per class, output shape (N, classes)", model)
+    return float(np.mean(scores.argmax(axis=1) == labels))
+
+
 # --------------------------------------------------------------------------- learning-rate finder
 
 
