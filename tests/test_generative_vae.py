@@ -108,3 +108,20 @@ def test_bad_encoder_or_decoder_is_named():
         generative.VAE("encoder", vae.decoder)
     with pytest.raises(ValueError, match=r"`encoder` must be a model with two outputs"):
         generative.VAE(vae.decoder, vae.decoder)
+
+
+def test_fit_traces_the_training_step_once():
+    """`compile` builds the optimiser, so fit's first trace creates no variables and is not traced again."""
+    traces = []
+
+    class CountingVAE(generative.VAE):
+        def train_step(self, data):
+            traces.append(1)   # runs once per trace, not per step
+            return super().train_step(data)
+
+    small = _small_vae()
+    vae = CountingVAE(small.encoder, small.decoder, seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert vae.optimizer.built
+    vae.fit(np.random.default_rng(0).random((32, 4, 4, 1)).astype("float32"), batch_size=8, epochs=2, verbose=0)
+    assert len(traces) == 1 and int(vae.optimizer.iterations) == 8

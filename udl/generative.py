@@ -491,6 +491,12 @@ class VAE(keras.Model):
         self.encoder, self.decoder = encoder, decoder
         self.seed_generator = keras.random.SeedGenerator(check_seed("seed", seed))
 
+    def compile(self, optimizer="rmsprop", **kwargs):
+        """Compile as Keras does, and create the optimiser's variables now (see `GAN.compile`: one trace, not two)."""
+        super().compile(optimizer=optimizer, **kwargs)
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
     def call(self, x):
         z_mean, z_log_var = self.encoder(x)
         noise = self._noise(z_mean)                                     # standard normal, shaped like z_mean
