@@ -84,6 +84,7 @@ def build_rnn(kind, mask=True, mean=False):
 def compile_model(model, epochs=EPOCHS, peak_lr=LEARNING_RATE):
     schedule = training.one_cycle(epochs, math.ceil(n_fit / BATCH_SIZE), peak_lr)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"])
+    model.optimizer.build(model.trainable_variables)   # Adam's moments now: fit then traces its step once, not twice
     return model
 
 
