@@ -13,7 +13,7 @@ seconds, or CPU-seconds of this process with ``--clock cpu``):
       with an average of the generator's weights, ``ema=0.999``, compiled and fed as in the notebook: Adam 2e-3 for
       both players, beta_1 0.5, batch 128); it is scored on the average's samples, and the generator's own weights'
       score is printed beside it;
-  (c) notebook 14's quick-profile recipe: the same code at WIDTH 32, batch 32, no average.
+  (c) notebook 14's quick-profile recipe: the same code at WIDTH 16, batch 32, Adam 4e-3, no average.
 ``--recipes`` picks some of them (e.g. ``--recipes b c``).
 Every ``--every`` seconds of training a callback stops the clock and copies the generator's weights. After
 training, each copy generates 2,000 digits from fixed noise and is scored with the classifier score
@@ -111,8 +111,10 @@ class TutorialGAN(keras.Model):
 # MUST match the cells of notebooks/14_gans.ipynb (checked by `drift_from_notebook`).
 
 LATENT_DIM = 64
-WIDTH, BATCH_SIZE, EMA = 64, 128, 0.999  # the notebook's full profile, on one device
-QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA = 32, 32, None  # (c): its quick profile
+WIDTH, BATCH_SIZE, EMA, LEARNING_RATE = 64, 128, 0.999, 2e-3  # the notebook's full profile, on one device
+QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA, QUICK_LEARNING_RATE = 16, 32, None, 4e-3  # (c): its quick profile
+LEARNING_RATE_LINE = "LEARNING_RATE = runtime.pick(quick=4e-3, full=2e-3)"  # as the notebook spells them
+assert LEARNING_RATE_LINE.endswith(f"quick={QUICK_LEARNING_RATE:.0e}, full={LEARNING_RATE:.0e})".replace("e-0", "e-"))
 
 
 def build_generator():
@@ -138,7 +140,7 @@ def build_discriminator():
     return keras.Model(images, logits, name="discriminator")
 
 
-def compile_model(gan, d_lr=2e-3, g_lr=2e-3):
+def compile_model(gan, d_lr=LEARNING_RATE, g_lr=LEARNING_RATE):
     gan.compile(d_optimizer=keras.optimizers.Adam(d_lr, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(g_lr, beta_1=0.5))
     return gan
@@ -167,7 +169,7 @@ def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     expected += [f"LATENT_DIM = {LATENT_DIM}",
                  f"BATCH_SIZE = runtime.global_batch(runtime.pick(quick={QUICK_BATCH_SIZE}, full={BATCH_SIZE}))",
                  f"WIDTH = runtime.pick(quick={QUICK_WIDTH}, full={WIDTH})",
-                 f"EMA = runtime.pick(quick={QUICK_EMA}, full={EMA})", "x_train * 2 - 1",
+                 f"EMA = runtime.pick(quick={QUICK_EMA}, full={EMA})", LEARNING_RATE_LINE, "x_train * 2 - 1",
                  "generative.GAN(generator, discriminator, ema=EMA)",
                  "gan.generator if gan.ema_generator is None else gan.ema_generator"]
     return missing_from_notebook(path, expected)
@@ -234,10 +236,11 @@ def train(recipe: str, seed: int, x, classifier, budget: float, every: float, cl
         gan, batch_size, latent = TutorialGAN(seed), 256, 100
         gan.compile()
     else:
-        width, batch_size, ema = (WIDTH, BATCH_SIZE, EMA) if recipe == OURS else (QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA)
+        width, batch_size, ema, lr = ((WIDTH, BATCH_SIZE, EMA, LEARNING_RATE) if recipe == OURS
+                                      else (QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA, QUICK_LEARNING_RATE))
         saved, WIDTH = WIDTH, width
         try:
-            gan = compile_model(GAN(build_generator(), build_discriminator(), seed=seed, ema=ema))
+            gan = compile_model(GAN(build_generator(), build_discriminator(), seed=seed, ema=ema), lr, lr)
         finally:
             WIDTH = saved
         latent = LATENT_DIM
