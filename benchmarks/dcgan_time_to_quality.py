@@ -113,8 +113,11 @@ class TutorialGAN(keras.Model):
 LATENT_DIM = 64
 WIDTH, BATCH_SIZE, EMA, LEARNING_RATE = 64, 128, 0.999, 2e-3  # the notebook's full profile, on one device
 QUICK_WIDTH, QUICK_BATCH_SIZE, QUICK_EMA, QUICK_LEARNING_RATE = 16, 32, None, 4e-3  # (c): its quick profile
-LEARNING_RATE_LINE = "LEARNING_RATE = runtime.pick(quick=4e-3, full=2e-3)"  # as the notebook spells them
-assert LEARNING_RATE_LINE.endswith(f"quick={QUICK_LEARNING_RATE:.0e}, full={LEARNING_RATE:.0e})".replace("e-0", "e-"))
+
+
+def _spelled(rate: float) -> str:
+    """A learning rate as the notebook writes it: 0.004 -> "4e-3"."""
+    return f"{rate:.0e}".replace("e-0", "e-")
 
 
 def build_generator():
@@ -169,7 +172,9 @@ def drift_from_notebook(path: Path = NOTEBOOK) -> list[str]:
     expected += [f"LATENT_DIM = {LATENT_DIM}",
                  f"BATCH_SIZE = runtime.global_batch(runtime.pick(quick={QUICK_BATCH_SIZE}, full={BATCH_SIZE}))",
                  f"WIDTH = runtime.pick(quick={QUICK_WIDTH}, full={WIDTH})",
-                 f"EMA = runtime.pick(quick={QUICK_EMA}, full={EMA})", LEARNING_RATE_LINE, "x_train * 2 - 1",
+                 f"EMA = runtime.pick(quick={QUICK_EMA}, full={EMA})",
+                 f"LEARNING_RATE = runtime.pick(quick={_spelled(QUICK_LEARNING_RATE)}, full={_spelled(LEARNING_RATE)})",
+                 "x_train * 2 - 1",
                  "generative.GAN(generator, discriminator, ema=EMA)",
                  "gan.generator if gan.ema_generator is None else gan.ema_generator"]
     return missing_from_notebook(path, expected)
